@@ -1,0 +1,3 @@
+"""Shared fixtures for the Smartcar tests."""
+
+from __future__ import annotations
