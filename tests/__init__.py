@@ -1,0 +1,1 @@
+"""Tests for the Smartcar integration, its client library and the Smartcar simulator."""
