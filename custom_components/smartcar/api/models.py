@@ -1,0 +1,202 @@
+"""The domain model shared by Smartcar API v2 and v3: percent 0-100, metric units, data age.
+
+Above the client nothing may know which API generation delivered a value, so both transports
+convert into these frozen dataclasses. Every value is a :class:`Reading` with its own timestamp,
+because Smartcar answers each endpoint or signal with data of a different age.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
+    from datetime import datetime
+
+    from .errors import SmartcarError
+
+
+class ChargingState(StrEnum):
+    """Whether the traction battery is charging, as Smartcar reports it."""
+
+    CHARGING = "CHARGING"
+    NOT_CHARGING = "NOT_CHARGING"
+    FULLY_CHARGED = "FULLY_CHARGED"
+
+
+class Field(StrEnum):
+    """One readable piece of vehicle state; the value is the :class:`VehicleState` attribute."""
+
+    BATTERY_LEVEL = "battery_level"
+    BATTERY_RANGE = "battery_range"
+    BATTERY_CAPACITY = "battery_capacity"
+    CHARGING_STATE = "charging_state"
+    PLUGGED_IN = "plugged_in"
+    CHARGE_LIMIT = "charge_limit"
+    CHARGE_POWER = "charge_power"
+    CHARGE_VOLTAGE = "charge_voltage"
+    CHARGE_CURRENT = "charge_current"
+    TIME_TO_COMPLETE = "time_to_complete"
+    LOCKED = "locked"
+    DOORS = "doors"
+    WINDOWS = "windows"
+    SUNROOF_OPEN = "sunroof_open"
+    FRONT_TRUNK_OPEN = "front_trunk_open"
+    REAR_TRUNK_OPEN = "rear_trunk_open"
+    CHARGE_PORT_OPEN = "charge_port_open"
+    ODOMETER = "odometer"
+    LOCATION = "location"
+    FUEL_LEVEL = "fuel_level"
+    FUEL_RANGE = "fuel_range"
+    FUEL_AMOUNT = "fuel_amount"
+    TIRE_PRESSURE = "tire_pressure"
+    OIL_LIFE = "oil_life"
+    ONLINE = "online"
+    ASLEEP = "asleep"
+
+
+@dataclass(frozen=True)
+class Reading[T]:
+    """A value with the time the vehicle recorded it and the time Smartcar fetched it."""
+
+    value: T
+    data_age: datetime | None = None
+    fetched_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Opening:
+    """A door or window: ``position`` such as ``front_left`` (v2) or ``row0_col1`` (v3)."""
+
+    position: str
+    is_open: bool | None
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where the vehicle is, in WGS84 degrees; ``heading`` in degrees when known."""
+
+    latitude: float
+    longitude: float
+    heading: float | None = None
+
+
+@dataclass(frozen=True)
+class TirePressure:
+    """Tyre pressures in kPa; a tyre the vehicle does not report is ``None``."""
+
+    front_left: float | None
+    front_right: float | None
+    back_left: float | None
+    back_right: float | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class VehicleState:
+    """What one read (or one webhook) learned about a vehicle; unread fields are ``None``."""
+
+    battery_level: Reading[float] | None = None
+    battery_range: Reading[float] | None = None
+    battery_capacity: Reading[float] | None = None
+    charging_state: Reading[ChargingState] | None = None
+    plugged_in: Reading[bool] | None = None
+    charge_limit: Reading[float] | None = None
+    charge_power: Reading[float] | None = None
+    charge_voltage: Reading[float] | None = None
+    charge_current: Reading[float] | None = None
+    time_to_complete: Reading[float] | None = None
+    locked: Reading[bool] | None = None
+    doors: Reading[tuple[Opening, ...]] | None = None
+    windows: Reading[tuple[Opening, ...]] | None = None
+    sunroof_open: Reading[bool] | None = None
+    front_trunk_open: Reading[bool] | None = None
+    rear_trunk_open: Reading[bool] | None = None
+    charge_port_open: Reading[bool] | None = None
+    odometer: Reading[float] | None = None
+    location: Reading[Location] | None = None
+    fuel_level: Reading[float] | None = None
+    fuel_range: Reading[float] | None = None
+    fuel_amount: Reading[float] | None = None
+    tire_pressure: Reading[TirePressure] | None = None
+    oil_life: Reading[float] | None = None
+    online: Reading[bool] | None = None
+    asleep: Reading[bool] | None = None
+    errors: Mapping[Field, SmartcarError] = field(default_factory=dict)
+
+    def get(self, field: Field) -> Reading[Any] | None:
+        """Return the reading of ``field``, or ``None`` when this state does not hold it."""
+        reading: Reading[Any] | None = getattr(self, field.value)
+        return reading
+
+    def readings(self) -> Iterator[tuple[Field, Reading[Any]]]:
+        """Yield every field this state holds a reading for, with the reading."""
+        for item in Field:
+            if (reading := self.get(item)) is not None:
+                yield item, reading
+
+    def merged(self, newer: VehicleState) -> VehicleState:
+        """Overlay a newer state: its readings win where present, and its errors replace ours."""
+        changes: dict[str, Any] = {
+            item.name: getattr(newer, item.name)
+            for item in fields(newer)
+            if item.name != "errors" and getattr(newer, item.name) is not None
+        }
+        return replace(self, **changes, errors=dict(newer.errors))
+
+    @classmethod
+    def from_readings(
+        cls,
+        readings: Mapping[Field, Reading[Any]],
+        errors: Mapping[Field, SmartcarError] | None = None,
+    ) -> VehicleState:
+        """Build a state from readings keyed by field."""
+        values: dict[str, Any] = {item.value: reading for item, reading in readings.items()}
+        return cls(**values, errors=dict(errors or {}))
+
+
+@dataclass(frozen=True)
+class Vehicle:
+    """A vehicle's identity: Smartcar id, make, model and model year (``vin`` when read)."""
+
+    id: str
+    make: str
+    model: str
+    year: int
+    vin: str | None = None
+
+
+@dataclass(frozen=True)
+class Connection:
+    """One user's grant to one vehicle, as the v3 connections API lists it."""
+
+    vehicle_id: str
+    user_id: str
+    connected_at: datetime | None
+    mode: str | None
+    permissions: tuple[str, ...] = ()
+    make: str | None = None
+    model: str | None = None
+    year: int | None = None
+    connection_id: str | None = None
+    powertrain: str | None = None
+
+
+@dataclass(frozen=True)
+class TokenResponse:
+    """What a token endpoint granted; ``refresh_token`` only for the v2 OAuth grants."""
+
+    access_token: str
+    token_type: str
+    expires_in: int
+    refresh_token: str | None
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """The successful outcome of a command, as reported by Smartcar."""
+
+    status: str
+    message: str | None
+    command_id: str | None

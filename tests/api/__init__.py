@@ -1,0 +1,1 @@
+"""Tests of the Smartcar client library (custom_components/smartcar/api)."""
