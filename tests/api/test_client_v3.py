@@ -26,6 +26,7 @@ from custom_components.smartcar.api import (
     SmartcarPermissionError,
     SmartcarResourceNotFoundError,
     SmartcarResponseError,
+    SmartcarTimeoutError,
     SmartcarVehicleStateError,
     StaticTokenAuth,
     TirePressure,
@@ -511,7 +512,7 @@ async def test_failed_commands(fake: FakeSmartcar, v3_client: SmartcarClient) ->
     with pytest.raises(SmartcarCommandError) as caught:
         await v3_client.async_stop_charge(VEHICLE_ID)
     assert caught.value.code == "PENDING"
-    assert caught.value.description == "The command ended with status PENDING"
+    assert "no way to follow it" in caught.value.description
     for _ in range(2):
         with pytest.raises(SmartcarResponseError):
             await v3_client.async_stop_charge(VEHICLE_ID)
@@ -634,3 +635,82 @@ def test_state_from_signals_skips_unreadable_items() -> None:
     )
     assert state.locked is None
     assert state.charge_limit == Reading(70.0)
+
+
+def _running(link: str | None = None) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "id": "exec_1",
+        "type": "command-execution",
+        "attributes": {"status": {"value": "PENDING"}, "executionMode": "async"},
+    }
+    if link is not None:
+        resource["links"] = {"self": link}
+    return {"data": resource}
+
+
+@pytest.fixture
+def patient_client(fake: FakeSmartcar, session: ClientSession) -> SmartcarClient:
+    """A v3 client that re-reads a running command quickly and gives up after a second."""
+    return SmartcarClient(
+        session,
+        StaticTokenAuth(APP_TOKEN),
+        api_version=ApiVersion.V3,
+        user_id=USER_ID,
+        origins=fake.origins,
+        timeout=1.0,
+        command_poll_interval=0.01,
+    )
+
+
+async def test_long_running_command_is_followed(
+    fake: FakeSmartcar, patient_client: SmartcarClient
+) -> None:
+    """A 202 with a PENDING execution is re-read through its link until it succeeds."""
+    execution = f"/vehicles/{VEHICLE_ID}/commands/executions/exec_1"
+    fake.add(
+        "POST",
+        f"{VEHICLE}/commands/charge/start",
+        Reply(_running(execution), status=202),
+    )
+    fake.add(
+        "GET",
+        f"/v3{execution}",
+        Reply(_running(execution)),
+        Reply(load("v3_command_long_running.json")),
+    )
+    result = await patient_client.async_start_charge(VEHICLE_ID)
+    assert result.status == "SUCCESS"
+    polls = fake.calls("GET", f"/v3{execution}")
+    assert len(polls) == 2
+    assert all(call.headers.get("sc-user-id") == USER_ID for call in polls)
+
+
+async def test_long_running_command_failure_and_timeout(
+    fake: FakeSmartcar, patient_client: SmartcarClient
+) -> None:
+    """A running command that fails raises its error; one that never ends times out."""
+    execution = f"/v3/vehicles/{VEHICLE_ID}/commands/executions/exec_1"
+    fake.add("POST", f"{VEHICLE}/commands/security/lock", Reply(_running(execution), status=202))
+    fake.add("GET", execution, Reply(load("v3_command_failed.json")))
+    with pytest.raises(SmartcarError) as failed:
+        await patient_client.async_lock(VEHICLE_ID)
+    assert failed.value.code not in (None, "PENDING")
+
+    fake.add("GET", execution, Reply(_running(execution)))
+    with pytest.raises(SmartcarTimeoutError) as slow:
+        await patient_client.async_lock(VEHICLE_ID)
+    assert slow.value.code == "PENDING"
+
+
+async def test_long_running_command_link_elsewhere_is_not_followed(
+    fake: FakeSmartcar, patient_client: SmartcarClient
+) -> None:
+    """The token never goes to a host other than Smartcar's v3 origin."""
+    fake.add(
+        "POST",
+        f"{VEHICLE}/commands/charge/stop",
+        Reply(_running("https://elsewhere.example/executions/1"), status=202),
+    )
+    with pytest.raises(SmartcarCommandError) as caught:
+        await patient_client.async_stop_charge(VEHICLE_ID)
+    assert caught.value.code == "PENDING"

@@ -8,9 +8,11 @@ Smartcar rejects is renewed once before the failure is reported.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Collection, Mapping
 import logging
 import math
+import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -37,6 +39,7 @@ from .errors import (
     SmartcarCommandError,
     SmartcarResourceNotFoundError,
     SmartcarResponseError,
+    SmartcarTimeoutError,
     error_from_payload,
 )
 from .models import CommandResult, Connection, Field, Vehicle, VehicleState
@@ -49,6 +52,10 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__package__)
 
 _SUCCESS = frozenset({"SUCCESS", "SUCCEEDED", "SUCCESSFUL", "COMPLETED", "COMPLETE", "OK"})
+# A long-running v3 command answers 202 with one of these and a link to its execution.
+_PENDING = frozenset({"PENDING", "QUEUED", "IN_PROGRESS", "RUNNING", "SENT", "ACCEPTED"})
+COMMAND_POLL_INTERVAL = 5.0
+COMMAND_POLL_MAX_INTERVAL = 30.0
 
 _V2_COMMANDS: Mapping[str, tuple[str, str]] = {
     "lock": ("/security", "LOCK"),
@@ -161,11 +168,14 @@ class SmartcarClient:
         user_id: str | None = None,
         origins: Origins | None = None,
         timeout: float = DEFAULT_TIMEOUT,
+        command_poll_interval: float = COMMAND_POLL_INTERVAL,
     ) -> None:
         """Bind the client to a session, a token source and an API generation.
 
         v3 vehicle requests need ``user_id`` (sent as ``sc-user-id``); ``timeout`` bounds each
-        request in seconds, since Smartcar may take minutes to reach a vehicle.
+        request in seconds, since Smartcar may take minutes to reach a vehicle, and also how
+        long a long-running v3 command is followed (first re-read after
+        ``command_poll_interval`` seconds, then less and less often).
         """
         self._session = session
         self._auth = auth
@@ -173,6 +183,7 @@ class SmartcarClient:
         self._user_id = user_id
         self._origins = origins or Origins.from_env()
         self._timeout = timeout
+        self._command_poll_interval = command_poll_interval
 
     @property
     def api_version(self) -> ApiVersion:
@@ -523,9 +534,42 @@ class SmartcarClient:
 
     async def _v3_command(self, vehicle_id: str, path: str, body: Any) -> CommandResult:
         _LOGGER.debug("Sending v3 command %s to vehicle %s", path, vehicle_id)
-        response = await self._request(
-            "POST", self._v3_url(vehicle_id, path), json_body=body, user=True
-        )
+        url = URL(self._v3_url(vehicle_id, path))
+        response = await self._request("POST", url, json_body=body, user=True)
+        deadline = time.monotonic() + self._timeout
+        delay = self._command_poll_interval
+        while (result := self._command_outcome(response)) is None:
+            link = self._execution_link(url, response.body)
+            if link is None:
+                raise SmartcarCommandError(
+                    "The vehicle accepted the command but Smartcar gave no way to follow it",
+                    code="PENDING",
+                    status=response.status,
+                    request_id=response.headers.get("sc-request-id"),
+                )
+            if time.monotonic() + delay > deadline:
+                raise SmartcarTimeoutError(
+                    "The vehicle did not finish the command in time",
+                    code="PENDING",
+                    status=response.status,
+                    request_id=response.headers.get("sc-request-id"),
+                )
+            _LOGGER.debug("Command %s on vehicle %s is running; checking again", path, vehicle_id)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, COMMAND_POLL_MAX_INTERVAL)
+            response = await self._request("GET", link, user=True)
+        return result
+
+    def _execution_link(self, current: URL, body: Any) -> URL | None:
+        """The link of a running command's execution, if Smartcar gave one on its own host."""
+        resource = _resource(body)
+        for links in (_mapping(resource.get("links")), _mapping(_mapping(body).get("links"))):
+            if (link := _str(links.get("self"))) is not None:
+                return self._resolve_link(current, link)
+        return None
+
+    def _command_outcome(self, response: _http.Response) -> CommandResult | None:
+        """The result of a v3 command answer; ``None`` while it is still running."""
         resource = _resource(response.body)
         attributes = _mapping(resource.get("attributes"))
         raw_status = attributes.get("status", resource.get("status"))
@@ -544,6 +588,8 @@ class SmartcarClient:
                 status=response.status,
                 request_id=request_id,
             )
+        if value.upper() in _PENDING:
+            return None
         raise SmartcarCommandError(
             message or f"The command ended with status {value}",
             code=value.upper(),
