@@ -337,7 +337,12 @@ def test_translation_keys_used_in_code_exist() -> None:
         assert not _string_keyword_values("translation_key")
         return
     english = translations["en"]
-    known: set[str] = set(english.get("exceptions", {})) | set(english.get("issues", {}))
+    known: set[str] = (
+        set(english.get("exceptions", {}))
+        | set(english.get("issues", {}))
+        | set(english.get("selector", {}))
+        | _nameless_entity_keys()
+    )
     for platform in english.get("entity", {}).values():
         known |= set(platform)
     missing = _string_keyword_values("translation_key") - known
@@ -347,6 +352,42 @@ def test_translation_keys_used_in_code_exist() -> None:
     )
     missing_aborts = _string_keyword_values("reason") - aborts
     assert not missing_aborts, f"abort reasons without text: {sorted(missing_aborts)}"
+
+
+def _nameless_entity_keys() -> set[str]:
+    """Translation keys of entities that take their device's name (`_attr_name = None`).
+
+    Such a key only selects icons: a translated name would override the device's name (the
+    lock is named after its car, so that "lock <car>" works in Assist). It must have icons,
+    and its platform's entity class must set `_attr_name = None`.
+    """
+    path = INTEGRATION / "icons.json"
+    if not path.exists():
+        return set()
+    icon_keys = {
+        key for entities in _load_json(path).get("entity", {}).values() for key in entities
+    }
+    nameless: set[str] = set()
+    for source in _python_sources().values():
+        tree = ast.parse(source)
+        takes_device_name = any(
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "_attr_name" for t in node.targets)
+            and isinstance(node.value, ast.Constant)
+            and node.value.value is None
+            for node in ast.walk(tree)
+        )
+        if not takes_device_name:
+            continue
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.keyword)
+                and node.arg == "translation_key"
+                and isinstance(node.value, ast.Constant)
+                and node.value.value in icon_keys
+            ):
+                nameless.add(node.value.value)
+    return nameless
 
 
 # --- icons and services -----------------------------------------------------------------------
@@ -361,7 +402,7 @@ def test_icons_match_entity_translations() -> None:
     english = _translations().get("en", {})
     for platform, entities in icons.get("entity", {}).items():
         assert platform in ENTITY_PLATFORMS, platform
-        translated = set(english.get("entity", {}).get(platform, {}))
+        translated = set(english.get("entity", {}).get(platform, {})) | _nameless_entity_keys()
         assert set(entities) <= translated, (
             f"{platform}: icons without translation {sorted(set(entities) - translated)}"
         )
@@ -390,7 +431,13 @@ def _registered_services() -> set[str]:
                 continue
             func = node.func
             name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-            if name in {"async_register", "register"} and len(node.args) >= 2:
+            if (
+                name in {"async_register", "register"}
+                and isinstance(func, ast.Attribute)
+                and isinstance(func.value, ast.Attribute)
+                and func.value.attr == "services"
+                and len(node.args) >= 2
+            ):
                 arg = node.args[1]
             elif name in {
                 "async_register_entity_service",

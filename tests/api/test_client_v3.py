@@ -108,7 +108,7 @@ async def test_vin(fake: FakeSmartcar, v3_client: SmartcarClient) -> None:
 
 async def test_state_follows_signal_pages(fake: FakeSmartcar, v3_client: SmartcarClient) -> None:
     pages = {
-        None: load("v3_signals_page1.json"),
+        "1": load("v3_signals_page1.json"),
         "2": load("v3_signals_page2.json"),
         "3": load("v3_signals_page3.json"),
     }
@@ -120,7 +120,7 @@ async def test_state_follows_signal_pages(fake: FakeSmartcar, v3_client: Smartca
     state = await v3_client.async_get_state(VEHICLE_ID, list(Field))
     calls = fake.calls()
     assert [dict(call.query) for call in calls] == [
-        {},
+        {"page": "1", "pageSize": "100"},  # large pages: each page is a billed call
         {"page": "2", "pageSize": "10"},
         {"page": "3", "pageSize": "10"},
     ]
@@ -250,7 +250,10 @@ async def test_state_paging_from_meta_only(fake: FakeSmartcar, v3_client: Smartc
     state = await v3_client.async_get_state(VEHICLE_ID, [Field.LOCKED, Field.ODOMETER])
     assert state.locked is not None
     assert state.odometer is not None
-    assert [dict(call.query) for call in fake.calls()] == [{}, {"page": "2", "pageSize": "1"}]
+    assert [dict(call.query) for call in fake.calls()] == [
+        {"page": "1", "pageSize": "100"},
+        {"page": "2", "pageSize": "1"},
+    ]
 
 
 async def test_state_paging_total_pages_and_absolute_links(

@@ -31,6 +31,7 @@ from .const import (
     V2_VEHICLES_PAGE_SIZE,
     V3_FIELDS,
     V3_PAGE_SIZE,
+    V3_SIGNALS_PAGE_SIZE,
     ApiVersion,
     Origins,
 )
@@ -453,8 +454,11 @@ class SmartcarClient:
         if not wanted:
             return VehicleState()
         if self._api_version is ApiVersion.V3:
+            # Each page is billed: ask for large pages so one read is usually one call.
             signals = await self._v3_collection(
-                URL(self._v3_url(vehicle_id, "/signals")),
+                URL(self._v3_url(vehicle_id, "/signals")).with_query(
+                    page="1", pageSize=str(V3_SIGNALS_PAGE_SIZE)
+                ),
                 user=True,
                 number_key="page",
                 size_key="pageSize",

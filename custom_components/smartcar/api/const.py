@@ -35,6 +35,8 @@ TOKEN_TIMEOUT: Final = 60.0
 V2_VEHICLES_PAGE_SIZE: Final = 50
 V2_PERMISSIONS_PAGE_SIZE: Final = 25
 V3_PAGE_SIZE: Final = 50
+V3_SIGNALS_PAGE_SIZE: Final = 100
+"""Signals per page (Smartcar bills each page; the vehicle API allows up to 100)."""
 #: Paging stops after this many pages even if the server keeps offering more.
 MAX_PAGES: Final = 100
 
