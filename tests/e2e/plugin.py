@@ -24,6 +24,7 @@ from playwright.async_api import Browser, Page, async_playwright
 import pytest
 
 from tests.e2e import harness
+from tests.e2e.flows import add_entry_headless
 from tests.simulator import const as sim
 
 if TYPE_CHECKING:
@@ -119,6 +120,49 @@ def stack() -> Iterator[Stack]:
         hass.stop()
         simulator.stop()
         shutil.rmtree(work, ignore_errors=True)
+
+
+@pytest.fixture
+async def entry(stack: Stack) -> None:
+    """A loaded Smartcar entry for the demo account (added headlessly if no test added one)."""
+    entries = await stack.api("GET", "config/config_entries/entry?domain=smartcar")
+    if not entries:
+        await add_entry_headless(stack.base_url, stack.token, stack.simulator_origin)
+        entries = await stack.api("GET", "config/config_entries/entry?domain=smartcar")
+    assert [item["state"] for item in entries] == ["loaded"]
+
+
+@pytest.fixture
+async def voice_ready(stack: Stack, entry: None) -> None:
+    """The Tesla's virtual key paired, its cable plugged in, its lock and switch exposed."""
+    await stack.admin("POST", f"vehicles/{sim.TESLA_VEHICLE_ID}/pair-key", {})
+    await stack.admin("PATCH", f"vehicles/{sim.TESLA_VEHICLE_ID}", {"plugged_in": True})
+    entities = await stack.ws({"type": "config/entity_registry/list"})
+    wanted = [
+        item["entity_id"]
+        for item in entities
+        if item["platform"] == "smartcar"
+        and item["entity_id"] in {"lock.tesla_model_3", "switch.tesla_model_3_charging"}
+    ]
+    assert len(wanted) == 2, wanted
+    # Read the car again so that Home Assistant sees the cable (it refuses to start charging
+    # a car it knows to be unplugged).
+    await stack.api("POST", "services/homeassistant/update_entity", {"entity_id": wanted})
+    for _ in range(100):
+        state = await stack.api("GET", "states/binary_sensor.tesla_model_3_charging_cable")
+        if state["state"] == "on":
+            break
+        await asyncio.sleep(0.2)
+    else:
+        raise AssertionError(f"the cable never showed as connected: {state}")
+    await stack.ws(
+        {
+            "type": "homeassistant/expose_entity",
+            "assistants": ["conversation"],
+            "entity_ids": wanted,
+            "should_expose": True,
+        }
+    )
 
 
 @pytest.fixture
