@@ -177,3 +177,20 @@ def test_a_month_of_automatic_polling_stays_inside_the_allowance() -> None:
         now += decision.interval
     assert budget.used <= settings.monthly_budget - settings.reserve
     assert reads >= 60
+
+
+def test_small_allowance_keeps_polling() -> None:
+    """A monthly allowance below the default reserve still leaves most of it for polling."""
+    settings = settings_from_options({"monthly_budget": 50})
+    assert settings.reserve == 10
+    decision = next_interval(
+        settings,
+        PollingInputs(
+            now=datetime(2026, 11, 1, tzinfo=UTC),
+            calls_per_read=1,
+            budget=CallBudget(month="2026-11"),
+        ),
+    )
+    assert decision.reason == "budget"
+    assert decision.interval is not None
+    assert decision.interval < timedelta(days=1)

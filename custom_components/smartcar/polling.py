@@ -139,10 +139,13 @@ def settings_from_options(options: Mapping[str, Any]) -> PollingSettings:
     except ValueError:
         mode = PollingMode.AUTOMATIC
     minutes = float(options.get(CONF_INTERVAL_MINUTES, DEFAULT_FIXED_MINUTES))
+    budget = int(options.get(CONF_MONTHLY_BUDGET, DEFAULT_MONTHLY_BUDGET))
     return PollingSettings(
         mode=mode,
         fixed_interval=max(timedelta(minutes=minutes), MIN_FIXED_INTERVAL),
-        monthly_budget=int(options.get(CONF_MONTHLY_BUDGET, DEFAULT_MONTHLY_BUDGET)),
+        monthly_budget=budget,
+        # A small allowance keeps a fifth for commands, so that polling still gets most of it.
+        reserve=min(DEFAULT_RESERVE, budget // 5),
     )
 
 

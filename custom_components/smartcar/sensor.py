@@ -87,6 +87,7 @@ SENSORS: tuple[SmartcarSensorEntityDescription, ...] = (
         device_class=SensorDeviceClass.BATTERY,
         native_unit_of_measurement=PERCENTAGE,
         state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
         fields=(Field.BATTERY_LEVEL,),
         value_fn=_value(Field.BATTERY_LEVEL),
     ),
