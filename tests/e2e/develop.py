@@ -61,6 +61,7 @@ def prepare(args: argparse.Namespace) -> tuple[Path, bool]:
     if new_config:
         harness.seed_onboarding(config)
         harness.seed_application_credentials(config, harness.simulator_credentials())
+    harness.install_custom_sentences(config)
     return config, new_config
 
 

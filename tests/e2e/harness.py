@@ -239,6 +239,15 @@ def _seed_http_store(config_dir: Path, port: int) -> bool:
     return True
 
 
+def install_custom_sentences(config_dir: Path) -> None:
+    """Copy the shipped sentences for the charge limit into `<config>/custom_sentences/`."""
+    shutil.copytree(
+        ROOT / "docs" / "voice" / "custom_sentences",
+        config_dir / "custom_sentences",
+        dirs_exist_ok=True,
+    )
+
+
 def seed_onboarding(config_dir: Path) -> None:
     """Mark every onboarding step but the owner's account as done.
 

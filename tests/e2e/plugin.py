@@ -105,6 +105,7 @@ def stack() -> Iterator[Stack]:
     harness.write_hass_config(config, hass_port)
     harness.seed_onboarding(config)
     harness.seed_application_credentials(config, harness.simulator_credentials()[:1])
+    harness.install_custom_sentences(config)
     simulator = harness.simulator_process(simulator_port, ARTIFACTS, "--billing-limit", "0")
     hass = harness.hass_process(config, ARTIFACTS, harness.smartcar_environment(simulator_origin))
     try:
@@ -134,7 +135,7 @@ async def entry(stack: Stack) -> None:
 
 @pytest.fixture
 async def voice_ready(stack: Stack, entry: None) -> None:
-    """The Tesla's virtual key paired, its cable plugged in, its lock and switch exposed."""
+    """The Tesla's virtual key paired, its cable plugged in, its controls exposed to Assist."""
     await stack.admin("POST", f"vehicles/{sim.TESLA_VEHICLE_ID}/pair-key", {})
     await stack.admin("PATCH", f"vehicles/{sim.TESLA_VEHICLE_ID}", {"plugged_in": True})
     entities = await stack.ws({"type": "config/entity_registry/list"})
@@ -142,9 +143,14 @@ async def voice_ready(stack: Stack, entry: None) -> None:
         item["entity_id"]
         for item in entities
         if item["platform"] == "smartcar"
-        and item["entity_id"] in {"lock.tesla_model_3", "switch.tesla_model_3_charging"}
+        and item["entity_id"]
+        in {
+            "lock.tesla_model_3",
+            "switch.tesla_model_3_charging",
+            "number.tesla_model_3_charge_limit",
+        }
     ]
-    assert len(wanted) == 2, wanted
+    assert len(wanted) == 3, wanted
     # Read the car again so that Home Assistant sees the cable (it refuses to start charging
     # a car it knows to be unplugged).
     await stack.api("POST", "services/homeassistant/update_entity", {"entity_id": wanted})

@@ -148,6 +148,13 @@ async def converse(stack: Stack, text: str, language: str) -> dict[str, Any]:
         ("fr", "verrouille Tesla Model 3", {"locked": True}),
         ("en", "turn off Tesla Model 3 charging", {"charging": False}),
         ("en", "turn on Tesla Model 3 charging", {"charging": True}),
+        ("en", "set the Tesla Model 3 charge limit to 80 percent", {"charge_limit": 80}),
+        ("es", "pon el límite de carga del Tesla Model 3 al 70 por ciento", {"charge_limit": 70}),
+        (
+            "fr",
+            "règle la limite de charge de la Tesla Model 3 à 90 pour cent",
+            {"charge_limit": 90},
+        ),
     ],
 )
 async def test_voice(
