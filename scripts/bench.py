@@ -87,7 +87,7 @@ def simulate_month(
     while now < end:
         charging = charging_hours is not None and charging_hours[0] <= now.hour < charging_hours[1]
         if now.day != next_command_day:  # the day's commands, spent at the first read of a day
-            budget = budget.record(commands_per_day, now)
+            budget = budget.record(commands_per_day, now, reserved=True)
             next_command_day = now.day
         budget = budget.record(calls_per_read, now)
         decision = next_interval(

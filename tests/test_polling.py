@@ -194,3 +194,25 @@ def test_small_allowance_keeps_polling() -> None:
     assert decision.reason == "budget"
     assert decision.interval is not None
     assert decision.interval < timedelta(days=1)
+
+
+def test_commands_draw_on_the_reserve_first() -> None:
+    """Commands within the reserve leave polling's share whole; beyond it they reduce it."""
+    now = datetime(2026, 11, 16, tzinfo=UTC)
+    settings = PollingSettings()
+    budget = CallBudget.start(now).record(40, now, reserved=True).record(200, now)
+    assert (budget.used, budget.reserved, budget.reads) == (240, 40, 200)
+    assert budget.polling_share(500, 60) == 440
+    beyond = budget.record(40, now, reserved=True)
+    assert beyond.polling_share(500, 60) == 420
+
+    def interval(of: CallBudget) -> timedelta | None:
+        return next_interval(settings, PollingInputs(now=now, calls_per_read=1, budget=of)).interval
+
+    # 240 reads left over 15 days either way: the 40 commands cost polling nothing.
+    assert interval(budget) == interval(CallBudget(month="2026-11", used=200))
+    first = interval(beyond)
+    second = interval(budget)
+    assert first is not None
+    assert second is not None
+    assert first > second

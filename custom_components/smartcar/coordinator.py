@@ -287,10 +287,10 @@ class SmartcarVehicleCoordinator(DataUpdateCoordinator[VehicleState]):
 
     # -- budget ------------------------------------------------------------------------------
 
-    def _count_calls(self, calls: int) -> None:
-        """Count billed calls against this vehicle's month."""
+    def _count_calls(self, calls: int, *, reserved: bool = True) -> None:
+        """Count billed calls against this vehicle's month (``reserved`` unless a read)."""
         now = dt_util.utcnow()
-        budget = self.store.budget(self.vehicle_id, now).record(calls, now)
+        budget = self.store.budget(self.vehicle_id, now).record(calls, now, reserved=reserved)
         self.store.set_budget(self.vehicle_id, budget)
 
     @property
@@ -416,7 +416,7 @@ class SmartcarVehicleCoordinator(DataUpdateCoordinator[VehicleState]):
             return self._read_failed(timeout, first, previous, err)
         except SmartcarError as err:
             return self._read_failed(err, first, previous, err)
-        self._count_calls(calls)
+        self._count_calls(calls, reserved=False)
         return self._read_succeeded(state, fields, first, previous)
 
     def _read_failed(

@@ -17,8 +17,9 @@ what is left of the month, after keeping a reserve for commands and restarts:
     v2, combustion car, 5 paths (fuel, security, odometer, location, oil): 88 reads -> 8.2 hours
     v3, any car, one /signals call per read: 440 reads -> 720 / 440 = 1.6 hours
 
-The interval is recomputed after every read from the calls actually counted this month, so a
-month with many commands slows polling down and a quiet month speeds it up again. It is never
+The interval is recomputed after every read from the calls actually counted this month.
+Commands and set-up reads are paid from the reserve first; only what they spend beyond it
+slows polling down, and a quiet month speeds it up again. It is never
 shorter than ``MIN_INTERVAL`` (Smartcar asks for no more than a few reads per vehicle per hour
 and most makes refresh their data far less often), never longer than ``MAX_INTERVAL`` while
 calls remain, and once the polling share is spent the next read waits for the next month.
@@ -78,10 +79,15 @@ def month_bounds(moment: datetime) -> tuple[datetime, datetime]:
 
 @dataclass(frozen=True, slots=True)
 class CallBudget:
-    """Calls counted against one vehicle in one billing month."""
+    """Calls counted against one vehicle in one billing month.
+
+    ``used`` counts every call; ``reserved`` the part of it that was not a polling read
+    (commands and set-up reads), which the month's reserve is there to pay for.
+    """
 
     month: str
     used: int = 0
+    reserved: int = 0
 
     @classmethod
     def start(cls, now: datetime) -> CallBudget:
@@ -94,10 +100,24 @@ class CallBudget:
             return self
         return CallBudget.start(now)
 
-    def record(self, calls: int, now: datetime) -> CallBudget:
-        """Return the budget after ``calls`` more calls at ``now``."""
+    def record(self, calls: int, now: datetime, *, reserved: bool = False) -> CallBudget:
+        """Return the budget after ``calls`` more calls at ``now`` (``reserved``: not a read)."""
         budget = self.current(now)
-        return replace(budget, used=budget.used + max(calls, 0))
+        calls = max(calls, 0)
+        return replace(
+            budget,
+            used=budget.used + calls,
+            reserved=budget.reserved + (calls if reserved else 0),
+        )
+
+    def polling_share(self, monthly_budget: int, reserve: int) -> int:
+        """Calls polling may spend this month: the reserve pays for commands first."""
+        return monthly_budget - max(reserve, self.reserved)
+
+    @property
+    def reads(self) -> int:
+        """Calls spent on polling reads."""
+        return self.used - self.reserved
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -188,7 +208,7 @@ def _automatic(
 ) -> tuple[timedelta, str]:
     """Spread the calls left for polling over the time left in the month."""
     start, end = month_bounds(inputs.now)
-    polling_left = settings.monthly_budget - settings.reserve - budget.used
+    polling_left = budget.polling_share(settings.monthly_budget, settings.reserve) - budget.reads
     reads_left = polling_left // max(inputs.calls_per_read, 1)
     if reads_left <= 0:
         return end - inputs.now + MONTH_ROLLOVER_GRACE, "budget_exhausted"
@@ -212,8 +232,8 @@ def _under_pace(
     end: datetime,
 ) -> bool:
     """Return whether less of the polling share is spent than of the month."""
-    share = max(settings.monthly_budget - settings.reserve, 1)
-    spent = budget.used / share
+    share = max(budget.polling_share(settings.monthly_budget, settings.reserve), 1)
+    spent = budget.reads / share
     elapsed = (now - start) / (end - start)
     return spent < elapsed
 

@@ -41,6 +41,7 @@ class _VehicleRecord(TypedDict, total=False):
     unsupported: list[str]
     budget_month: str
     budget_used: int
+    budget_reserved: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,13 +135,18 @@ class SmartcarStore:
         month = record.get("budget_month")
         if month is None:
             return CallBudget.start(now)
-        return CallBudget(month=month, used=record.get("budget_used", 0)).current(now)
+        return CallBudget(
+            month=month,
+            used=record.get("budget_used", 0),
+            reserved=record.get("budget_reserved", 0),
+        ).current(now)
 
     def set_budget(self, vehicle_id: str, budget: CallBudget) -> None:
         """Remember the calls counted for this vehicle."""
         record = self._record(vehicle_id)
         record["budget_month"] = budget.month
         record["budget_used"] = budget.used
+        record["budget_reserved"] = budget.reserved
         self._save()
 
     def forget(self, vehicle_id: str) -> None:
