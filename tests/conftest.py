@@ -154,20 +154,33 @@ async def v3_credentials(hass: HomeAssistant) -> None:
     await _import_credential(hass, sim_const.API_CLIENT_ID, sim_const.API_CLIENT_SECRET)
 
 
-def v2_entry(
+def _entry(
     sim: Simulator,
+    api_version: str,
     *,
-    vehicle_ids: Iterable[str] | None = None,
-    permissions: Iterable[str] = ALL_PERMISSIONS,
-    email: str = sim_const.DEMO_USER_EMAIL,
-    options: dict[str, Any] | None = None,
+    vehicle_ids: Iterable[str] | None,
+    permissions: Iterable[str],
+    email: str,
+    options: dict[str, Any] | None,
 ) -> MockConfigEntry:
-    """A v2 entry whose tokens the simulator issued for ``vehicle_ids``."""
+    """An entry for ``email``'s cars after the simulator approved Connect for them.
+
+    v2 holds the user's access and refresh tokens; v3 an application token and the
+    Application ID.
+    """
     tokens = sim.connect_account(
         email,
         vehicle_ids=None if vehicle_ids is None else list(vehicle_ids),
         permissions=list(permissions),
     )
+    if api_version == "2.0":
+        token = {"access_token": tokens.access_token, "refresh_token": tokens.refresh_token}
+        lifetime = 7200
+        extra: dict[str, Any] = {}
+    else:
+        token = {"access_token": sim.app_token()}
+        lifetime = 3600
+        extra = {"application_id": sim_const.APPLICATION_ID}
     return MockConfigEntry(
         domain=DOMAIN,
         version=3,
@@ -177,19 +190,33 @@ def v2_entry(
         data={
             "auth_implementation": DOMAIN,
             "token": {
-                "access_token": tokens.access_token,
-                "refresh_token": tokens.refresh_token,
+                **token,
                 "token_type": "Bearer",
-                "expires_in": 7200,
-                "expires_at": time.time() + 7200,
+                "expires_in": lifetime,
+                "expires_at": time.time() + lifetime,
             },
-            "api_version": "2.0",
+            "api_version": api_version,
             "user_id": tokens.user_id,
             "permissions": list(permissions),
             "mode": "live",
+            **extra,
             "consent": "consent-1",
         },
         options=options or {},
+    )
+
+
+def v2_entry(
+    sim: Simulator,
+    *,
+    vehicle_ids: Iterable[str] | None = None,
+    permissions: Iterable[str] = ALL_PERMISSIONS,
+    email: str = sim_const.DEMO_USER_EMAIL,
+    options: dict[str, Any] | None = None,
+) -> MockConfigEntry:
+    """A v2 entry whose tokens the simulator issued for ``vehicle_ids``."""
+    return _entry(
+        sim, "2.0", vehicle_ids=vehicle_ids, permissions=permissions, email=email, options=options
     )
 
 
@@ -202,33 +229,8 @@ def v3_entry(
     options: dict[str, Any] | None = None,
 ) -> MockConfigEntry:
     """A v3 entry: the user's connections exist and the entry holds an application token."""
-    tokens = sim.connect_account(
-        email,
-        vehicle_ids=None if vehicle_ids is None else list(vehicle_ids),
-        permissions=list(permissions),
-    )
-    return MockConfigEntry(
-        domain=DOMAIN,
-        version=3,
-        minor_version=1,
-        title="Smartcar",
-        unique_id=tokens.user_id,
-        data={
-            "auth_implementation": DOMAIN,
-            "token": {
-                "access_token": sim.app_token(),
-                "token_type": "Bearer",
-                "expires_in": 3600,
-                "expires_at": time.time() + 3600,
-            },
-            "api_version": "3",
-            "user_id": tokens.user_id,
-            "permissions": list(permissions),
-            "mode": "live",
-            "application_id": sim_const.APPLICATION_ID,
-            "consent": "consent-1",
-        },
-        options=options or {},
+    return _entry(
+        sim, "3", vehicle_ids=vehicle_ids, permissions=permissions, email=email, options=options
     )
 
 
