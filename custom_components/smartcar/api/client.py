@@ -201,6 +201,26 @@ class SmartcarClient:
         """The fields this API generation can read at all."""
         return V2_FIELDS if self._api_version is ApiVersion.V2 else V3_FIELDS
 
+    def calls_per_read(self, fields: Collection[Field]) -> int:
+        """Billed calls one state read of ``fields`` costs (v2: one per batch path; v3: one)."""
+        if not fields:
+            return 0
+        if self._api_version is ApiVersion.V3:
+            return 1
+        return len({V2_FIELD_PATHS[field] for field in fields if field in V2_FIELD_PATHS})
+
+    @property
+    def permissions_read_billed(self) -> bool:
+        """Whether reading a vehicle's permissions is a billed vehicle request (v2 only)."""
+        return self._api_version is ApiVersion.V2
+
+    async def async_list_vehicles(self) -> dict[str, Connection | None]:
+        """The connected vehicles, with their v3 connection (which names make and model)."""
+        if self._api_version is ApiVersion.V3:
+            connections = await self.async_get_connections(self._require_user())
+            return {connection.vehicle_id: connection for connection in reversed(connections)}
+        return dict.fromkeys(await self.async_get_vehicle_ids())
+
     # -- transport ---------------------------------------------------------------------------
 
     def _require_user(self) -> str:

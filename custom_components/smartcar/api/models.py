@@ -59,11 +59,19 @@ class Field(StrEnum):
 
 @dataclass(frozen=True)
 class Reading[T]:
-    """A value with the time the vehicle recorded it and the time Smartcar fetched it."""
+    """A value with the time the vehicle recorded it and the time Smartcar fetched it.
+
+    ``data_age`` is when the car recorded the value (v3 ``oemUpdatedAt``, v2 ``sc-data-age``),
+    ``fetched_at`` when Smartcar retrieved it from the car (v3 ``retrievedAt``, v2
+    ``sc-fetched-at``) and ``ingested_at`` when Smartcar stored it (v3 REST only). An
+    ``optimistic`` reading is what a successful command leads to, not something read.
+    """
 
     value: T
     data_age: datetime | None = None
     fetched_at: datetime | None = None
+    ingested_at: datetime | None = None
+    optimistic: bool = False
 
 
 @dataclass(frozen=True)
