@@ -111,6 +111,7 @@ class FakeSmartcar:
             management=self.origin,
             vehicle_v3=self.origin,
             iam=self.origin,
+            management_v3=self.origin,
         )
 
     def add(self, method: str, path: str, *replies: Reply | Handler) -> None:

@@ -72,6 +72,19 @@ async def test_client_properties(v2_client: SmartcarClient) -> None:
     assert v2_client.user_id is None
     assert Field.CHARGE_POWER not in v2_client.supported_fields
     assert Field.BATTERY_LEVEL in v2_client.supported_fields
+    # One batch item per path: battery level and range share /battery.
+    fields = [Field.BATTERY_LEVEL, Field.BATTERY_RANGE, Field.LOCKED, Field.CHARGE_POWER]
+    assert v2_client.calls_per_read(fields) == 2
+    assert v2_client.calls_per_read([]) == 0
+    assert v2_client.permissions_read_billed
+    assert v2_client.vehicle_mode is None
+
+
+async def test_list_vehicles_has_no_connections(
+    fake: FakeSmartcar, v2_client: SmartcarClient
+) -> None:
+    fake.add("GET", f"{BASE}/vehicles", Reply(load("v2_vehicles.json")))
+    assert await v2_client.async_list_vehicles() == {"36ab27d0-fd9d-4455-823a-ce30af709ffc": None}
 
 
 async def test_vehicle_ids_follow_paging(fake: FakeSmartcar, v2_client: SmartcarClient) -> None:

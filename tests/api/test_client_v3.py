@@ -1,4 +1,8 @@
-"""The client over Smartcar API v3: signals with paging, connections, commands, units."""
+"""The client reading Smartcar API v3: the signal store as it behaves live (§4.0), units, VIN.
+
+Commands are in ``test_client_v3_commands.py``, connections and subscriptions in
+``test_client_v3_connections.py``.
+"""
 
 from __future__ import annotations
 
@@ -8,34 +12,31 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from custom_components.smartcar.api import (
+    SIGNAL_NOT_INGESTED,
     ApiVersion,
     ApplicationTokenAuth,
     ChargingState,
-    CommandResult,
-    Connection,
     Field,
     Location,
     Opening,
     Reading,
-    SmartcarAuthenticationError,
     SmartcarClient,
-    SmartcarCommandError,
-    SmartcarCompatibilityError,
     SmartcarConnectedServicesAccountError,
     SmartcarError,
     SmartcarPermissionError,
     SmartcarResourceNotFoundError,
     SmartcarResponseError,
-    SmartcarTimeoutError,
-    SmartcarVehicleStateError,
+    SmartcarSignalNotIngestedError,
     StaticTokenAuth,
     TirePressure,
     Vehicle,
     VehicleState,
+    VehicleStateEvent,
     _v3,
+    parse_webhook,
 )
 
-from .conftest import APP_TOKEN, USER_ID, VEHICLE_ID, FakeSmartcar, Reply, load
+from .conftest import APP_TOKEN, USER_ID, VEHICLE_ID, FakeSmartcar, Reply, load, load_bytes
 
 if TYPE_CHECKING:
     from aiohttp import ClientSession, web
@@ -44,6 +45,10 @@ VEHICLE = f"/v3/vehicles/{VEHICLE_ID}"
 SIGNALS = f"{VEHICLE}/signals"
 OEM_TIME = datetime(2025, 7, 9, 23, 35, 18, 549000, tzinfo=UTC)
 RETRIEVED = datetime(2025, 7, 9, 23, 36, 58, 549000, tzinfo=UTC)
+# The ISO-8601 meta of the live REST captures (v3_signals_live.json).
+LIVE_OEM = datetime(2026, 11, 30, 8, 14, 40, tzinfo=UTC)
+LIVE_RETRIEVED = datetime(2026, 11, 30, 8, 15, 2, 118000, tzinfo=UTC)
+LIVE_INGESTED = datetime(2026, 11, 30, 8, 15, 2, 512000, tzinfo=UTC)
 
 
 def _page(data: list[Any], **extra: Any) -> dict[str, Any]:
@@ -64,6 +69,9 @@ async def test_user_and_properties(v3_client: SmartcarClient, session: ClientSes
     assert v3_client.user_id == USER_ID
     assert await v3_client.async_get_user_id() == USER_ID
     assert v3_client.supported_fields == frozenset(Field)
+    assert v3_client.calls_per_read([Field.ODOMETER, Field.LOCKED]) == 1
+    assert v3_client.calls_per_read([]) == 0
+    assert not v3_client.permissions_read_billed
     anonymous = SmartcarClient(session, StaticTokenAuth("t"), api_version=ApiVersion.V3)
     with pytest.raises(ValueError, match="user_id"):
         await anonymous.async_get_user_id()
@@ -106,6 +114,83 @@ async def test_vin(fake: FakeSmartcar, v3_client: SmartcarClient) -> None:
     assert fake.calls()[0].headers["sc-user-id"] == USER_ID
 
 
+async def test_vin_before_ingestion(fake: FakeSmartcar, v3_client: SmartcarClient) -> None:
+    """§4.0 items 1 and 5: a single signal answers 404 until ingested, then comes wrapped."""
+    fake.add(
+        "GET",
+        f"{SIGNALS}/vehicleidentification-vin",
+        Reply(load("error_v3_not_found.json"), status=404, headers={"SC-Request-Id": "r-404"}),
+        Reply({"data": load("v3_signal_vin.json")}),
+    )
+    with pytest.raises(SmartcarSignalNotIngestedError) as caught:
+        await v3_client.async_get_vin(VEHICLE_ID)
+    assert isinstance(caught.value, SmartcarResourceNotFoundError)
+    assert (caught.value.type, caught.value.code) == ("RESOURCE_NOT_FOUND", SIGNAL_NOT_INGESTED)
+    assert (caught.value.status, caught.value.request_id) == (404, "r-404")
+    assert await v3_client.async_get_vin(VEHICLE_ID) == "5YJ3E1EA7KF000001"
+
+
+async def test_live_store_on_one_page(fake: FakeSmartcar, v3_client: SmartcarClient) -> None:
+    """The live shape of §4.0: one page of signals read without query parameters.
+
+    ISO meta with ingestedAt, upper-case limit types with activeLimit null, the charge-port
+    flap and unit-less bar tyres.
+    """
+    fake.add("GET", SIGNALS, Reply(load("v3_signals_live.json")))
+    state = await v3_client.async_get_state(VEHICLE_ID, list(Field))
+    (call,) = fake.calls()
+    assert call.raw_path == SIGNALS
+    assert call.headers["sc-user-id"] == USER_ID
+
+    def reading(value: object) -> Reading[object]:
+        return Reading(value, LIVE_OEM, LIVE_RETRIEVED, LIVE_INGESTED)
+
+    assert state.store_empty is False
+    assert state.battery_level == reading(64.0)
+    # GLOBAL is the car's limit; the LOCATION limit (90) applies only at its place.
+    assert state.charge_limit == reading(80.0)
+    assert state.charge_port_open == reading(False)
+    assert state.plugged_in == reading(False)
+    assert state.charging_state == reading(ChargingState.NOT_CHARGING)
+    assert state.tire_pressure == reading(TirePressure(240.0, 250.0, 260.0, 270.0))
+    assert state.rear_trunk_open == reading(True)
+    assert state.location == reading(Location(52.0907, 5.1214, 270.0))
+    assert state.asleep == reading(True)
+    assert state.errors == {}
+    engine = {Field.FUEL_LEVEL, Field.FUEL_RANGE, Field.FUEL_AMOUNT, Field.OIL_LIFE}
+    assert {field for field, _ in state.readings()} == set(Field) - engine
+
+
+async def test_empty_store_is_a_state(fake: FakeSmartcar, v3_client: SmartcarClient) -> None:
+    """§4.0 item 1: ``data: []`` is a vehicle not yet subscribed, not a vehicle without data."""
+    fake.add(
+        "GET",
+        SIGNALS,
+        Reply(load("v3_signals_empty.json")),
+        Reply({"data": []}),
+    )
+    for _ in range(2):
+        state = await v3_client.async_get_state(VEHICLE_ID, list(Field))
+        assert state == VehicleState(store_empty=True)
+        assert list(state.readings()) == []
+        assert state.errors == {}
+    assert len(fake.calls()) == 2
+
+
+def test_timestamps_iso_and_epoch_ms_alike() -> None:
+    """§4.0 item 6: REST meta is ISO-8601, webhook meta epoch milliseconds."""
+    iso = {"retrievedAt": "2026-11-30T08:15:02.118Z", "oemUpdatedAt": "2026-11-30T09:14:40+01:00"}
+    epoch = {"retrievedAt": 1796026502118, "oemUpdatedAt": "1796026480000"}
+    state = _v3.state_from_signals(
+        [
+            {"code": "closure-islocked", "body": {"value": True}, "meta": iso},
+            {"code": "odometer-traveleddistance", "body": {"value": 3}, "meta": epoch},
+        ]
+    )
+    assert state.locked == Reading(True, LIVE_OEM, LIVE_RETRIEVED)
+    assert state.odometer == Reading(3.0, LIVE_OEM, LIVE_RETRIEVED)
+
+
 async def test_state_follows_signal_pages(fake: FakeSmartcar, v3_client: SmartcarClient) -> None:
     pages = {
         "1": load("v3_signals_page1.json"),
@@ -114,13 +199,13 @@ async def test_state_follows_signal_pages(fake: FakeSmartcar, v3_client: Smartca
     }
 
     async def signals(request: web.Request) -> Reply:
-        return Reply(pages[request.query.get("page")])
+        return Reply(pages[request.query.get("page", "1")])
 
     fake.add("GET", SIGNALS, signals)
     state = await v3_client.async_get_state(VEHICLE_ID, list(Field))
     calls = fake.calls()
     assert [dict(call.query) for call in calls] == [
-        {"page": "1", "pageSize": "100"},  # large pages: each page is a billed call
+        {},  # no query parameters, as the SDKs send (§4.0 item 4)
         {"page": "2", "pageSize": "10"},
         {"page": "3", "pageSize": "10"},
     ]
@@ -234,7 +319,9 @@ async def test_state_signal_statuses(fake: FakeSmartcar, v3_client: SmartcarClie
     assert set(state.errors) == {Field.LOCKED, Field.ODOMETER}
 
 
-async def test_state_paging_from_meta_only(fake: FakeSmartcar, v3_client: SmartcarClient) -> None:
+async def test_signals_follow_links_not_meta(fake: FakeSmartcar, v3_client: SmartcarClient) -> None:
+    """§4.0 item 4: only ``links.next`` leads to another page of signals (each is billed)."""
+
     async def signals(request: web.Request) -> Reply:
         page = int(request.query.get("page", "1"))
         codes = {1: "closure-islocked", 2: "odometer-traveleddistance"}
@@ -249,11 +336,8 @@ async def test_state_paging_from_meta_only(fake: FakeSmartcar, v3_client: Smartc
     fake.add("GET", SIGNALS, signals)
     state = await v3_client.async_get_state(VEHICLE_ID, [Field.LOCKED, Field.ODOMETER])
     assert state.locked is not None
-    assert state.odometer is not None
-    assert [dict(call.query) for call in fake.calls()] == [
-        {"page": "1", "pageSize": "100"},
-        {"page": "2", "pageSize": "1"},
-    ]
+    assert state.odometer is None
+    assert [dict(call.query) for call in fake.calls()] == [{}]
 
 
 async def test_state_paging_total_pages_and_absolute_links(
@@ -300,9 +384,9 @@ async def test_paging_never_sends_the_token_to_another_host(
         Reply(_page([_signal("odometer-traveleddistance", {"value": 3})], links={"next": None})),
     )
     state = await v3_client.async_get_state(VEHICLE_ID, [Field.LOCKED, Field.ODOMETER])
-    assert state.odometer == Reading(3.0, OEM_TIME, RETRIEVED)
-    assert [call.path for call in fake.calls()] == [SIGNALS, SIGNALS]
-    assert fake.calls()[1].query["page"] == "2"
+    assert state.locked is not None
+    assert state.odometer is None
+    assert [call.path for call in fake.calls()] == [SIGNALS]
 
 
 async def test_paging_stops_on_repeated_or_empty_pages(
@@ -343,186 +427,9 @@ async def test_paging_ignores_an_empty_page_after_a_link(
         SIGNALS,
         Reply(_page([], links={"next": "https://elsewhere.example/x"})),
     )
-    assert await v3_client.async_get_state(VEHICLE_ID, [Field.LOCKED]) == VehicleState()
+    state = await v3_client.async_get_state(VEHICLE_ID, [Field.LOCKED])
+    assert state == VehicleState(store_empty=True)
     assert len(fake.calls()) == 1
-
-
-async def test_connections_follow_pages_and_filter(
-    fake: FakeSmartcar, v3_client: SmartcarClient
-) -> None:
-    first = load("v3_connections_page1.json")
-    second = load("v3_connections_page2.json")
-    stranger = {
-        "id": "other",
-        "type": "connection",
-        "attributes": {"permissions": []},
-        "relationships": {
-            "vehicle": {"data": {"id": "v-other"}},
-            "user": {"data": {"id": "someone-else"}},
-        },
-    }
-    second["data"].extend([stranger, {"id": "broken"}, "garbage"])
-
-    async def connections(request: web.Request) -> Reply:
-        return Reply(first if request.query["page[number]"] == "1" else second)
-
-    fake.add("GET", "/v3/connections", connections)
-    found = await v3_client.async_get_connections(USER_ID)
-    assert [connection.vehicle_id for connection in found] == [
-        VEHICLE_ID,
-        "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
-        "6b7c8d9e-0f1a-4b2c-9d3e-4f5a6b7c8d9e",
-    ]
-    assert found[0] == Connection(
-        vehicle_id=VEHICLE_ID,
-        user_id=USER_ID,
-        connected_at=datetime(2024, 1, 1, tzinfo=UTC),
-        mode="live",
-        permissions=("read_vehicle_info", "read_odometer", "read_battery", "control_security"),
-        make="Tesla",
-        model="Model S",
-        year=2020,
-        connection_id="32c4139a-7d7e-4d2a-9a36-1d3f5c6b7a80",
-        powertrain="BEV",
-    )
-    calls = fake.calls()
-    assert dict(calls[0].query) == {
-        "page[number]": "1",
-        "page[size]": "50",
-        "filter[userId]": USER_ID,
-    }
-    assert calls[1].query["page[number]"] == "2"
-    assert "sc-user-id" not in calls[0].headers
-    assert calls[0].headers["Authorization"] == f"Bearer {APP_TOKEN}"
-
-
-async def test_connections_of_the_whole_app(fake: FakeSmartcar, v3_client: SmartcarClient) -> None:
-    flat = {"vehicleId": "v-flat", "userId": "u-flat", "connectedAt": "2023-08-10T15:00:00.000Z"}
-    flat_attributes = {
-        "id": "c-2",
-        "attributes": {"vehicleId": "v-attr", "userId": "u-attr", "mode": "simulated"},
-    }
-    fake.add(
-        "GET",
-        "/v3/connections",
-        Reply(
-            _page(
-                [flat, flat_attributes],
-                meta={"page": {"number": 1, "size": 50, "totalPages": 1}},
-            )
-        ),
-    )
-    found = await v3_client.async_get_connections()
-    assert found == [
-        Connection("v-flat", "u-flat", datetime(2023, 8, 10, 15, tzinfo=UTC), None),
-        Connection("v-attr", "u-attr", None, "simulated", connection_id="c-2"),
-    ]
-    assert "filter[userId]" not in fake.calls()[0].query
-
-
-async def test_vehicle_ids_and_permissions_from_connections(
-    fake: FakeSmartcar, v3_client: SmartcarClient
-) -> None:
-    page = load("v3_connections_page1.json")
-    page["links"] = {"next": None}
-
-    async def connections(request: web.Request) -> Reply:
-        wanted = request.query.get("filter[vehicleId]")
-        data = [
-            item
-            for item in page["data"]
-            if wanted is None or item["relationships"]["vehicle"]["data"]["id"] == wanted
-        ]
-        return Reply({**page, "data": data})
-
-    fake.add("GET", "/v3/connections", connections)
-    assert await v3_client.async_get_vehicle_ids() == [
-        VEHICLE_ID,
-        "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
-    ]
-    permissions = await v3_client.async_get_permissions(VEHICLE_ID)
-    assert permissions == ("read_vehicle_info", "read_odometer", "read_battery", "control_security")
-    assert fake.calls()[-1].query["filter[vehicleId]"] == VEHICLE_ID
-    with pytest.raises(SmartcarResourceNotFoundError):
-        await v3_client.async_get_permissions("unknown-vehicle")
-
-
-@pytest.mark.parametrize(
-    ("method", "path", "fixture"),
-    [
-        ("async_lock", "/commands/security/lock", "v3_command_unlock.json"),
-        ("async_unlock", "/commands/security/unlock", "v3_command_unlock.json"),
-        ("async_start_charge", "/commands/charge/start", "v3_command_long_running.json"),
-        ("async_stop_charge", "/commands/charge/stop", "v3_command_unlock.json"),
-    ],
-)
-async def test_commands(
-    fake: FakeSmartcar, v3_client: SmartcarClient, method: str, path: str, fixture: str
-) -> None:
-    fake.add("POST", f"{VEHICLE}{path}", Reply(load(fixture)))
-    result = await getattr(v3_client, method)(VEHICLE_ID)
-    assert result.status == "SUCCESS"
-    (call,) = fake.calls()
-    assert call.body == b""
-    assert call.headers["sc-user-id"] == USER_ID
-
-
-async def test_set_charge_limit_sends_percent(
-    fake: FakeSmartcar, v3_client: SmartcarClient
-) -> None:
-    fake.add("POST", f"{VEHICLE}/commands/charge/set-limit", Reply(load("v3_command_sync.json")))
-    result = await v3_client.async_set_charge_limit(VEHICLE_ID, 80.0)
-    assert result == CommandResult("SUCCESS", None, "exec_9876543210")
-    await v3_client.async_set_charge_limit(VEHICLE_ID, 57.5)
-    assert [call.json() for call in fake.calls()] == [
-        {"data": {"attributes": {"percent": 80}}},
-        {"data": {"attributes": {"percent": 57.5}}},
-    ]
-
-
-async def test_long_running_command_reads_the_202_body(
-    fake: FakeSmartcar, v3_client: SmartcarClient
-) -> None:
-    fake.add(
-        "POST",
-        f"{VEHICLE}/commands/charge/start",
-        Reply(load("v3_command_long_running.json"), status=202, delay=0.1),
-        Reply(load("v3_command_failed.json"), status=202),
-    )
-    result = await v3_client.async_start_charge(VEHICLE_ID)
-    assert result.command_id == "exec_5555555555"
-    with pytest.raises(SmartcarVehicleStateError) as caught:
-        await v3_client.async_start_charge(VEHICLE_ID)
-    assert caught.value.code == "DOOR_OPEN"
-    assert caught.value.status == 202
-
-
-async def test_failed_commands(fake: FakeSmartcar, v3_client: SmartcarClient) -> None:
-    fake.add(
-        "POST",
-        f"{VEHICLE}/commands/charge/stop",
-        Reply(load("v3_command_failed_plain.json"), headers={"SC-Request-Id": "r-9"}),
-        Reply({"data": {"type": "command-execution", "attributes": {"status": "PENDING"}}}),
-        Reply({"data": {"attributes": {}}}),
-        Reply(),
-        Reply(load("error_v2_compatibility.json"), status=501),
-        Reply(load("error_v3_unauthorized.json"), status=401),
-    )
-    with pytest.raises(SmartcarCommandError) as caught:
-        await v3_client.async_stop_charge(VEHICLE_ID)
-    assert (caught.value.code, caught.value.description) == ("FAILED", "Vehicle did not respond")
-    assert caught.value.request_id == "r-9"
-    with pytest.raises(SmartcarCommandError) as caught:
-        await v3_client.async_stop_charge(VEHICLE_ID)
-    assert caught.value.code == "PENDING"
-    assert "no way to follow it" in caught.value.description
-    for _ in range(2):
-        with pytest.raises(SmartcarResponseError):
-            await v3_client.async_stop_charge(VEHICLE_ID)
-    with pytest.raises(SmartcarCompatibilityError):
-        await v3_client.async_stop_charge(VEHICLE_ID)
-    with pytest.raises(SmartcarAuthenticationError):
-        await v3_client.async_stop_charge(VEHICLE_ID)
 
 
 async def test_application_token_renewed_after_rejection(
@@ -555,6 +462,13 @@ async def test_application_token_renewed_after_rejection(
 def test_single_signal_resource() -> None:
     state = _v3.state_from_signals([load("v3_signal_odometer.json")])
     assert state.odometer == Reading(115071.50046584333, OEM_TIME, RETRIEVED)
+    wrapped = _v3.parse_signal(load("v3_signal_odometer_wrapped.json")["data"])
+    assert wrapped is not None
+    assert (wrapped.data_age, wrapped.fetched_at, wrapped.ingested_at) == (
+        LIVE_OEM,
+        LIVE_RETRIEVED,
+        LIVE_INGESTED,
+    )
 
 
 def test_signal_parsing_variants() -> None:
@@ -592,6 +506,28 @@ def test_signal_parsing_variants() -> None:
         ("charge-chargelimits", "nope", None),
         ("charge-chargelimits", {"values": [{"type": "global", "limit": None}]}, None),
         ("charge-chargelimits", {"values": [{"type": "global", "limit": 90}]}, 90.0),
+        # §4.0 item 7: GLOBAL in any case is the car's limit, LOCATION never is.
+        (
+            "charge-chargelimits",
+            {
+                "values": [
+                    {"type": "LOCATION", "limit": 60, "condition": {"name": "Work"}},
+                    {"type": " Global ", "limit": 85, "condition": None},
+                ],
+                "activeLimit": 60,
+            },
+            85.0,
+        ),
+        (
+            "charge-chargelimits",
+            {"values": [{"type": "LOCATION", "limit": 60}], "activeLimit": None},
+            None,
+        ),
+        ("charge-chargelimits", {"values": [{"type": "CONNECTOR", "limit": 70}]}, None),
+        ("charge-chargelimits", {"values": [{"type": 3, "limit": 70}], "activeLimit": 75}, 75.0),
+        # §4.0 item 8: the charge port is the Charge group's flap.
+        ("charge-ischargingportflapopen", {"value": True}, True),
+        ("charge-ischargingportflapopen", {"isOpen": False}, False),
         ("tractionbattery-nominalcapacity", {"capacity": {"nominal": 77.4}}, 77.4),
         ("tractionbattery-nominalcapacity", {"value": 60}, 60.0),
         ("tractionbattery-nominalcapacity", "nope", None),
@@ -616,6 +552,22 @@ def test_signal_parsing_variants() -> None:
             None,
         ),
         ("wheel-tires", {"values": [{"type": "spare", "value": 200}]}, None),
+        # §4.0 item 9: a unit when sent; without one, below 10 is bar, otherwise kPa.
+        (
+            "wheel-tires",
+            {"values": [{"row": 0, "column": 0, "tirePressure": 2.3}]},
+            TirePressure(pytest.approx(230.0), None, None, None),
+        ),
+        (
+            "wheel-tires",
+            {"values": [{"row": 1, "column": 1, "tirePressure": 235}]},
+            TirePressure(None, None, None, 235.0),
+        ),
+        (
+            "wheel-tires",
+            {"values": [{"row": 0, "column": 1, "tirePressure": 35, "unit": "psi"}]},
+            TirePressure(None, pytest.approx(241.3165), None, None),
+        ),
         ("connectivitystatus-isonline", True, True),
         ("vehicleuseraccount-role", {"value": "Driver"}, None),
     ],
@@ -637,83 +589,37 @@ def test_state_from_signals_skips_unreadable_items() -> None:
         ]
     )
     assert state.locked is None
-    assert state.charge_limit == Reading(70.0)
+    assert state.charge_limit == Reading(90.0)
+    assert _v3.state_from_signals("nope") == VehicleState()
 
 
-def _running(link: str | None = None) -> dict[str, Any]:
-    resource: dict[str, Any] = {
-        "id": "exec_1",
-        "type": "command-execution",
-        "attributes": {"status": {"value": "PENDING"}, "executionMode": "async"},
-    }
-    if link is not None:
-        resource["links"] = {"self": link}
-    return {"data": resource}
+def test_active_limit_signal_only_as_a_fallback() -> None:
+    """§4.0 item 7: ``charge-activelimit`` may not exist; it counts only without the limits."""
+    active = {"code": "charge-activelimit", "body": {"value": 70}}
+    limits = {"code": "charge-chargelimits", "body": {"values": [{"type": "GLOBAL", "limit": 80}]}}
+    assert _v3.state_from_signals([active]).charge_limit == Reading(70.0)
+    assert _v3.state_from_signals([active, limits]).charge_limit == Reading(80.0)
+    assert _v3.state_from_signals([limits, active]).charge_limit == Reading(80.0)
 
 
-@pytest.fixture
-def patient_client(fake: FakeSmartcar, session: ClientSession) -> SmartcarClient:
-    """A v3 client that re-reads a running command quickly and gives up after a second."""
-    return SmartcarClient(
-        session,
-        StaticTokenAuth(APP_TOKEN),
-        api_version=ApiVersion.V3,
-        user_id=USER_ID,
-        origins=fake.origins,
-        timeout=1.0,
-        command_poll_interval=0.01,
+def test_webhook_signals_keyed_by_group_and_name() -> None:
+    """§4.0 item 11: ``data.signals`` may be an object keyed by ``"Group.Name"``."""
+    event = parse_webhook(load_bytes("webhook_state_keyed.json"))
+    assert isinstance(event, VehicleStateEvent)
+    state = event.state
+    assert state.battery_level == Reading(71.0)
+    assert state.odometer == Reading(
+        31262.0,
+        datetime(2026, 11, 30, 8, 14, 40, tzinfo=UTC),
+        datetime(2026, 11, 30, 8, 15, 2, 118000, tzinfo=UTC),
     )
-
-
-async def test_long_running_command_is_followed(
-    fake: FakeSmartcar, patient_client: SmartcarClient
-) -> None:
-    """A 202 with a PENDING execution is re-read through its link until it succeeds."""
-    execution = f"/vehicles/{VEHICLE_ID}/commands/executions/exec_1"
-    fake.add(
-        "POST",
-        f"{VEHICLE}/commands/charge/start",
-        Reply(_running(execution), status=202),
-    )
-    fake.add(
-        "GET",
-        f"/v3{execution}",
-        Reply(_running(execution)),
-        Reply(load("v3_command_long_running.json")),
-    )
-    result = await patient_client.async_start_charge(VEHICLE_ID)
-    assert result.status == "SUCCESS"
-    polls = fake.calls("GET", f"/v3{execution}")
-    assert len(polls) == 2
-    assert all(call.headers.get("sc-user-id") == USER_ID for call in polls)
-
-
-async def test_long_running_command_failure_and_timeout(
-    fake: FakeSmartcar, patient_client: SmartcarClient
-) -> None:
-    """A running command that fails raises its error; one that never ends times out."""
-    execution = f"/v3/vehicles/{VEHICLE_ID}/commands/executions/exec_1"
-    fake.add("POST", f"{VEHICLE}/commands/security/lock", Reply(_running(execution), status=202))
-    fake.add("GET", execution, Reply(load("v3_command_failed.json")))
-    with pytest.raises(SmartcarError) as failed:
-        await patient_client.async_lock(VEHICLE_ID)
-    assert failed.value.code not in (None, "PENDING")
-
-    fake.add("GET", execution, Reply(_running(execution)))
-    with pytest.raises(SmartcarTimeoutError) as slow:
-        await patient_client.async_lock(VEHICLE_ID)
-    assert slow.value.code == "PENDING"
-
-
-async def test_long_running_command_link_elsewhere_is_not_followed(
-    fake: FakeSmartcar, patient_client: SmartcarClient
-) -> None:
-    """The token never goes to a host other than Smartcar's v3 origin."""
-    fake.add(
-        "POST",
-        f"{VEHICLE}/commands/charge/stop",
-        Reply(_running("https://elsewhere.example/executions/1"), status=202),
-    )
-    with pytest.raises(SmartcarCommandError) as caught:
-        await patient_client.async_stop_charge(VEHICLE_ID)
-    assert caught.value.code == "PENDING"
+    assert state.charge_port_open == Reading(True)
+    listed = parse_webhook(load_bytes("webhook_state_b.json"))
+    assert isinstance(listed, VehicleStateEvent)
+    assert listed.state.battery_level is not None
+    assert _v3.signal_items({"odometer-traveleddistance": 5}) == [
+        {"body": 5, "code": "odometer-traveleddistance"}
+    ]
+    assert _v3.signal_items({"": {"status": {"value": "ERROR"}}}) == [
+        {"status": {"value": "ERROR"}}
+    ]

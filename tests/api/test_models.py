@@ -97,6 +97,7 @@ def test_origins_defaults_and_helpers() -> None:
     assert origins.v3_base == "https://vehicle.api.smartcar.com/v3"
     assert origins.iam_token_url == "https://iam.smartcar.com/oauth2/token"
     assert origins.auth_token_url == "https://auth.smartcar.com/oauth/token"
+    assert origins.management_v3_base == "https://management.api.smartcar.com/v3"
     assert Origins.from_env({}) == origins
 
 
@@ -109,6 +110,7 @@ def test_origins_from_env_points_everything_at_one_server() -> None:
         "SMARTCAR_MANAGEMENT_API_ORIGIN": local,
         "SMARTCAR_VEHICLE_API_V3_ORIGIN": local,
         "SMARTCAR_IAM_ORIGIN": local,
+        "SMARTCAR_MANAGEMENT_API_V3_ORIGIN": local,
         "UNRELATED": "x",
     }
     origins = Origins.from_env(env)
@@ -118,6 +120,10 @@ def test_origins_from_env_points_everything_at_one_server() -> None:
     assert origins.management_v2_base == f"{local}/v2.0"
     assert origins.v3_base == f"{local}/v3"
     assert origins.iam_token_url == f"{local}/oauth2/token"
+    assert origins.management_v3_base == f"{local}/v3"
+    # The SDK's management variable is the v2 host only; v3 keeps Smartcar's own.
+    v2_only = Origins.from_env({"SMARTCAR_MANAGEMENT_API_ORIGIN": local})
+    assert v2_only.management_v3_base == "https://management.api.smartcar.com/v3"
     partial = Origins.from_env({"SMARTCAR_IAM_ORIGIN": "  ", "SMARTCAR_API_ORIGIN": local})
     assert partial.iam == "https://iam.smartcar.com"
     assert partial.api == local
@@ -175,6 +181,15 @@ def test_units() -> None:
     assert _convert.pressure_kpa(1, "psi") == pytest.approx(6.894757)
     assert _convert.pressure_kpa(230, "kPa") == 230
     assert _convert.pressure_kpa(None) is None
+    # v3 tyres (§4.0 item 9): the unit when sent; without one, below 10 is bar, else kPa.
+    assert _convert.tire_pressure_kpa(2.4) == pytest.approx(240)
+    assert _convert.tire_pressure_kpa(9.9, "") == pytest.approx(990)
+    assert _convert.tire_pressure_kpa(10) == 10
+    assert _convert.tire_pressure_kpa(245) == 245
+    assert _convert.tire_pressure_kpa(2.4, "bar") == pytest.approx(240)
+    assert _convert.tire_pressure_kpa(36, "psi") == pytest.approx(248.2112626)
+    assert _convert.tire_pressure_kpa(5, "kPa") == 5
+    assert _convert.tire_pressure_kpa("x") is None
     assert _convert.power_kw(7400, "watts") == 7.4
     assert _convert.power_kw(7.4, "kW") == 7.4
     assert _convert.power_kw(None) is None

@@ -32,6 +32,7 @@ from .const import (
     Permission,
 )
 from .errors import (
+    SIGNAL_NOT_INGESTED,
     SmartcarAuthenticationError,
     SmartcarBillingError,
     SmartcarCommandError,
@@ -45,6 +46,7 @@ from .errors import (
     SmartcarResourceNotFoundError,
     SmartcarResponseError,
     SmartcarServerError,
+    SmartcarSignalNotIngestedError,
     SmartcarTimeoutError,
     SmartcarUpstreamError,
     SmartcarValidationError,
@@ -84,6 +86,7 @@ __all__ = [
     "COMMAND_PERMISSIONS",
     "DEFAULT_TIMEOUT",
     "FIELD_PERMISSIONS",
+    "SIGNAL_NOT_INGESTED",
     "USER_AGENT",
     "V2_FIELDS",
     "V2_FIELD_PATHS",
@@ -118,6 +121,7 @@ __all__ = [
     "SmartcarResourceNotFoundError",
     "SmartcarResponseError",
     "SmartcarServerError",
+    "SmartcarSignalNotIngestedError",
     "SmartcarTimeoutError",
     "SmartcarUpstreamError",
     "SmartcarValidationError",

@@ -19,6 +19,9 @@ _PSI_KPA = 6.894757293168361
 # Epoch numbers above this are milliseconds (1e11 s is the year 5138; 1e11 ms is 1973).
 _EPOCH_MS_THRESHOLD = 1e11
 
+# A unit-less tyre pressure below this is in bar (no tyre is inflated to less than 10 kPa).
+_UNITLESS_BAR_BELOW = 10
+
 _FRACTION_UNITS = frozenset({"fraction", "ratio", "decimal"})
 _KM_UNITS = frozenset({"km", "kilometer", "kilometers", "kilometre", "kilometres", "metric"})
 _MILE_UNITS = frozenset({"mi", "mile", "miles", "imperial"})
@@ -117,6 +120,19 @@ def pressure_kpa(value: Any, unit: Any = None) -> float | None:
     if key in _PSI_UNITS:
         return result * _PSI_KPA
     return result
+
+
+def tire_pressure_kpa(value: Any, unit: Any = None) -> float | None:
+    """Convert a v3 tyre pressure to kPa: by its unit, else below 10 is bar, otherwise kPa.
+
+    Smartcar's signal reference shows no unit for tyres and lists ``bar`` but not kPa, while
+    captured bodies carry kPa; a car tyre holds 1.5-4 bar (150-400 kPa), so the size decides.
+    """
+    if (result := number(value)) is None:
+        return None
+    if not unit_key(unit) and result < _UNITLESS_BAR_BELOW:
+        return result * 100
+    return pressure_kpa(result, unit)
 
 
 def power_kw(value: Any, unit: Any = None) -> float | None:

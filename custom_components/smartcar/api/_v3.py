@@ -1,13 +1,15 @@
 """Smartcar v3 signals (REST resources and webhook items) turned into the domain model.
 
 A signal arrives either as a JSON:API resource (``attributes.code``/``attributes.body``, ``meta``
-beside them) or flattened inside a webhook (``code``, ``body``, ``status``, ``meta``). Units and
-scales vary between sources, so every body is read leniently and converted to percent and metric.
+beside them) or flattened inside a webhook (``code``, ``body``, ``status``, ``meta``), and a
+webhook may list them or key them by ``"Group.Name"``. Units, scales and timestamps (ISO-8601 on
+REST, epoch milliseconds in webhooks) vary between sources, so every body is read leniently and
+converted to percent and metric.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -32,8 +34,11 @@ type Values = dict[Field, Any]
 
 _WATT_HOUR_UNITS = frozenset({"wh", "watt-hours", "watthours", "watt-hour"})
 
-# When two signals feed one field, the lower rank wins.
-_RANK: Mapping[str, int] = {"charge-ischarging": 1, "charge-chargelimits": 1}
+# When two signals feed one field, the lower rank wins. ``charge-activelimit`` is not in
+# Smartcar's signal list; it counts only when no ``charge-chargelimits`` came.
+_RANK: Mapping[str, int] = {"charge-ischarging": 1, "charge-activelimit": 1}
+
+_GLOBAL_LIMIT = "GLOBAL"
 
 _CHARGING_STATES: Mapping[str, ChargingState] = {
     "CHARGING": ChargingState.CHARGING,
@@ -63,6 +68,7 @@ class Signal:
     error: Any
     data_age: datetime | None
     fetched_at: datetime | None
+    ingested_at: datetime | None = None
 
 
 def signal_code(group: Any, name: Any) -> str | None:
@@ -120,7 +126,31 @@ def parse_signal(raw: Any) -> Signal | None:
         error=error,
         data_age=_convert.timestamp(meta.get("oemUpdatedAt")),
         fetched_at=_convert.timestamp(meta.get("retrievedAt", meta.get("fetchedAt"))),
+        ingested_at=_convert.timestamp(meta.get("ingestedAt")),
     )
+
+
+def signal_items(raw: Any) -> list[Any]:
+    """The signals of a payload as a list: a list as it is, an object keyed by signal.
+
+    The keys of an object are ``"Group.Name"`` references (or codes); a value is either the
+    signal item itself or only its body.
+    """
+    if isinstance(raw, (list, tuple)):
+        return list(raw)
+    if not isinstance(raw, Mapping):
+        return []
+    items: list[Any] = []
+    for key, value in raw.items():
+        item: dict[str, Any]
+        if isinstance(value, Mapping) and {"body", "status", "attributes"} & value.keys():
+            item = dict(value)
+        else:
+            item = {"body": value}
+        if (code := code_from_reference(key)) is not None:
+            item.setdefault("code", code)
+        items.append(item)
+    return items
 
 
 def body_value(body: Any) -> Any:
@@ -184,17 +214,23 @@ def _is_charging(body: Any) -> ChargingState | None:
 
 
 def _charge_limits(body: Any) -> float | None:
+    """The car's own limit: the ``GLOBAL`` entry, else the active one (``null`` unplugged).
+
+    A ``LOCATION`` (or ``CONNECTOR``) limit applies only at its place, so it never stands for
+    the car's limit.
+    """
     if not isinstance(body, Mapping):
         return None
     unit = _unit(body)
-    if (active := _convert.percent(body.get("activeLimit"), unit)) is not None:
-        return active
-    items = _grid(body)
-    items.sort(key=lambda item: item.get("type") != "global")
-    for item in items:
-        if (limit := _convert.percent(item.get("limit"), unit)) is not None:
+    for item in _grid(body):
+        kind = item.get("type")
+        if (
+            isinstance(kind, str)
+            and kind.strip().upper() == _GLOBAL_LIMIT
+            and (limit := _convert.percent(item.get("limit"), unit)) is not None
+        ):
             return limit
-    return None
+    return _convert.percent(body.get("activeLimit"), unit)
 
 
 def _capacity(body: Any) -> float | None:
@@ -232,7 +268,7 @@ def _tires(body: Any) -> TirePressure | None:
         if name not in pressures:
             continue
         raw = item.get("tirePressure", item.get("pressure", item.get("value")))
-        pressures[name] = _convert.pressure_kpa(raw, item.get("unit", unit))
+        pressures[name] = _convert.tire_pressure_kpa(raw, item.get("unit", unit))
     if all(value is None for value in pressures.values()):
         return None
     return TirePressure(**pressures)
@@ -258,6 +294,7 @@ _PARSERS: Mapping[str, Callable[[Any], Any]] = {
     "charge-ischarging": _is_charging,
     "charge-detailedchargingstatus": _charging_state,
     "charge-ischargingcableconnected": _flag,
+    "charge-ischargingportflapopen": _is_open,
     "charge-chargelimits": _charge_limits,
     "charge-activelimit": _scalar(_convert.percent),
     "charge-voltage": _scalar(_plain_number),
@@ -272,7 +309,6 @@ _PARSERS: Mapping[str, Callable[[Any], Any]] = {
     "closure-sunroof": _is_open,
     "closure-fronttrunk": _is_open,
     "closure-reartrunk": _is_open,
-    "closure-chargeport": _is_open,
     "internalcombustionengine-fuellevel": _scalar(_convert.percent),
     "internalcombustionengine-range": _scalar(_convert.distance_km),
     "internalcombustionengine-amountremaining": _scalar(_convert.volume_liters),
@@ -296,13 +332,11 @@ def signal_value(signal: Signal) -> Any:
     return None if parser is None else parser(signal.body)
 
 
-def state_from_signals(
-    raw_signals: Iterable[Any], fields: Collection[Field] | None = None
-) -> VehicleState:
-    """Build a state from signals; ``fields=None`` keeps every field the signals carry."""
+def state_from_signals(raw_signals: Any, fields: Collection[Field] | None = None) -> VehicleState:
+    """Build a state from signals (see :func:`signal_items`); ``fields=None`` keeps them all."""
     readings: dict[Field, tuple[int, Reading[Any]]] = {}
     errors: dict[Field, SmartcarError] = {}
-    for raw in raw_signals:
+    for raw in signal_items(raw_signals):
         signal = parse_signal(raw)
         if signal is None:
             continue
@@ -327,7 +361,10 @@ def state_from_signals(
         for field in wanted:
             current = readings.get(field)
             if current is None or rank < current[0]:
-                readings[field] = (rank, Reading(value, signal.data_age, signal.fetched_at))
+                readings[field] = (
+                    rank,
+                    Reading(value, signal.data_age, signal.fetched_at, signal.ingested_at),
+                )
     for field in readings:
         errors.pop(field, None)
     return VehicleState.from_readings(

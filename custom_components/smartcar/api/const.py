@@ -1,7 +1,8 @@
 """Where Smartcar lives and what each request needs: origins, versions, scopes, timeouts.
 
-The origins honour the official Python SDK's environment variables (plus ``SMARTCAR_IAM_ORIGIN``)
-so that the SDK, this client and the local simulator can all be pointed at one test server.
+The origins honour the official Python SDK's environment variables (plus ``SMARTCAR_IAM_ORIGIN``
+and ``SMARTCAR_MANAGEMENT_API_V3_ORIGIN``, which the SDK does not have) so that the SDK, this
+client and the local simulator can all be pointed at one test server.
 """
 
 from __future__ import annotations
@@ -35,8 +36,6 @@ TOKEN_TIMEOUT: Final = 60.0
 V2_VEHICLES_PAGE_SIZE: Final = 50
 V2_PERMISSIONS_PAGE_SIZE: Final = 25
 V3_PAGE_SIZE: Final = 50
-V3_SIGNALS_PAGE_SIZE: Final = 100
-"""Signals per page (Smartcar bills each page; the vehicle API allows up to 100)."""
 #: Paging stops after this many pages even if the server keeps offering more.
 MAX_PAGES: Final = 100
 
@@ -58,12 +57,18 @@ _ENV_VARIABLES: Final = {
     "management": "SMARTCAR_MANAGEMENT_API_ORIGIN",
     "vehicle_v3": "SMARTCAR_VEHICLE_API_V3_ORIGIN",
     "iam": "SMARTCAR_IAM_ORIGIN",
+    "management_v3": "SMARTCAR_MANAGEMENT_API_V3_ORIGIN",
 }
 
 
 @dataclass(frozen=True, kw_only=True)
 class Origins:
-    """The hosts of Smartcar's services; each can be redirected, e.g. to the simulator."""
+    """The hosts of Smartcar's services; each can be redirected, e.g. to the simulator.
+
+    ``management`` is the v2 Management API (the SDK's ``SMARTCAR_MANAGEMENT_API_ORIGIN``, which
+    appends ``/v2.0/management``); the Management API v3 lives on another host,
+    ``management_v3`` (``SMARTCAR_MANAGEMENT_API_V3_ORIGIN``, a variable of this client only).
+    """
 
     api: str = "https://api.smartcar.com"
     auth_token_url: str = "https://auth.smartcar.com/oauth/token"  # noqa: S105 (a URL)
@@ -71,6 +76,7 @@ class Origins:
     management: str = "https://management.smartcar.com"
     vehicle_v3: str = "https://vehicle.api.smartcar.com"
     iam: str = "https://iam.smartcar.com"
+    management_v3: str = "https://management.api.smartcar.com"
 
     def __post_init__(self) -> None:
         """Drop trailing slashes so paths can be appended verbatim."""
@@ -107,6 +113,11 @@ class Origins:
     def v3_base(self) -> str:
         """Base URL of the Vehicle API v3."""
         return f"{self.vehicle_v3}/v3"
+
+    @property
+    def management_v3_base(self) -> str:
+        """Base URL of the Management API v3 (webhook subscriptions)."""
+        return f"{self.management_v3}/v3"
 
     @property
     def iam_token_url(self) -> str:
@@ -221,7 +232,9 @@ V3_SIGNAL_FIELDS: Final[Mapping[str, tuple[Field, ...]]] = MappingProxyType(
         "charge-detailedchargingstatus": (Field.CHARGING_STATE,),
         "charge-ischargingcableconnected": (Field.PLUGGED_IN,),
         "charge-chargelimits": (Field.CHARGE_LIMIT,),
+        # Not in Smartcar's signal list (only in an SDK example): read when no limits come.
         "charge-activelimit": (Field.CHARGE_LIMIT,),
+        "charge-ischargingportflapopen": (Field.CHARGE_PORT_OPEN,),
         "charge-voltage": (Field.CHARGE_VOLTAGE,),
         "charge-amperage": (Field.CHARGE_CURRENT,),
         "charge-wattage": (Field.CHARGE_POWER,),
@@ -234,7 +247,6 @@ V3_SIGNAL_FIELDS: Final[Mapping[str, tuple[Field, ...]]] = MappingProxyType(
         "closure-sunroof": (Field.SUNROOF_OPEN,),
         "closure-fronttrunk": (Field.FRONT_TRUNK_OPEN,),
         "closure-reartrunk": (Field.REAR_TRUNK_OPEN,),
-        "closure-chargeport": (Field.CHARGE_PORT_OPEN,),
         "internalcombustionengine-fuellevel": (Field.FUEL_LEVEL,),
         "internalcombustionengine-range": (Field.FUEL_RANGE,),
         "internalcombustionengine-amountremaining": (Field.FUEL_AMOUNT,),

@@ -103,7 +103,13 @@ class TirePressure:
 
 @dataclass(frozen=True, kw_only=True)
 class VehicleState:
-    """What one read (or one webhook) learned about a vehicle; unread fields are ``None``."""
+    """What one read (or one webhook) learned about a vehicle; unread fields are ``None``.
+
+    ``store_empty`` is set by a v3 read that found Smartcar's signal store for the vehicle
+    empty (``data: []``): Smartcar has retrieved nothing yet because the vehicle is not
+    subscribed to a webhook. That is a state, not an error: such a read carries no readings
+    and no errors.
+    """
 
     battery_level: Reading[float] | None = None
     battery_range: Reading[float] | None = None
@@ -132,6 +138,7 @@ class VehicleState:
     online: Reading[bool] | None = None
     asleep: Reading[bool] | None = None
     errors: Mapping[Field, SmartcarError] = field(default_factory=dict)
+    store_empty: bool = False
 
     def get(self, field: Field) -> Reading[Any] | None:
         """Return the reading of ``field``, or ``None`` when this state does not hold it."""
@@ -203,8 +210,14 @@ class TokenResponse:
 
 @dataclass(frozen=True)
 class CommandResult:
-    """The successful outcome of a command, as reported by Smartcar."""
+    """The outcome of a command Smartcar accepted.
+
+    ``confirmed`` is ``False`` when the vehicle had not finished the command when the answer
+    came (a v3 202 whose status stayed ``PENDING``): the command was sent, and only a later
+    reading can tell whether the vehicle carried it out.
+    """
 
     status: str
     message: str | None
     command_id: str | None
+    confirmed: bool = True

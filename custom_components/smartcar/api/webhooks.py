@@ -177,7 +177,7 @@ def _v4(payload: Mapping[str, Any]) -> WebhookEvent:
         event_id=event_id,
         vehicle_id=vehicle_id,
         user_id=user_id,
-        state=_v3.state_from_signals(_list(data.get("signals"))),
+        state=_v3.state_from_signals(data.get("signals")),
         mode=mode,
         delivered_at=delivered_at,
         triggers=tuple(code for item in triggers if (code := _trigger(item)) is not None),
