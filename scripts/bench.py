@@ -121,7 +121,10 @@ async def bench_reads() -> dict[str, float]:
     """A full state read through the client against the simulator over loopback, v2 and v3."""
     fields = tuple(Field)
     results: dict[str, float] = {}
-    async with run_simulator(host="127.0.0.1", port=0) as running, ClientSession() as session:
+    async with (
+        run_simulator(host="127.0.0.1", port=0, auto_enroll=True) as running,
+        ClientSession() as session,
+    ):
         world = running.simulator
         world.configure(billing_limit=None, rate_bucket_capacity=None, vehicle_throttle_limit=None)
         tokens = world.connect_account(sim.DEMO_USER_EMAIL)

@@ -123,6 +123,7 @@ def origin(
         "SMARTCAR_MANAGEMENT_API_ORIGIN",
         "SMARTCAR_VEHICLE_API_V3_ORIGIN",
         "SMARTCAR_IAM_ORIGIN",
+        "SMARTCAR_MANAGEMENT_API_V3_ORIGIN",
     ):
         monkeypatch.setenv(variable, simulator.origin)
     monkeypatch.setenv("SMARTCAR_AUTH_ORIGIN", f"{simulator.origin}/oauth/token")

@@ -217,12 +217,12 @@ async def test_v3_reads_and_management(sdk: RunningSimulator) -> None:
     assert vehicle["body"]["attributes"] == {"make": "VOLKSWAGEN", "model": "ID.4", "year": 2022}
     bev = smartcar.Vehicle(const.BEV_VEHICLE_ID, issued.access_token)
     signals = await in_thread(bev.get_signals)
-    assert signals["body"]["meta"]["page"] == 1
+    assert signals["body"]["meta"]["pageNumber"] == 1
     assert signals["body"]["included"]["vehicle"]["id"] == const.BEV_VEHICLE_ID
     assert signals["headers"]["SC-Request-Id"]
     soc = await in_thread(bev.get_signal, "tractionbattery-stateofcharge")
-    assert soc["body"]["attributes"]["body"]["unit"] == "percent"
-    assert soc["body"]["attributes"]["status"] == {"value": "SUCCESS"}
+    assert soc["body"]["data"]["attributes"]["body"]["unit"] == "percent"
+    assert soc["body"]["data"]["attributes"]["status"] == {"value": "SUCCESS"}
 
     connections = await in_thread(smartcar.get_connections, const.MANAGEMENT_TOKEN)
     assert {c.vehicle_id for c in connections.connections} == set(issued.vehicle_ids)

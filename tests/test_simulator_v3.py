@@ -7,7 +7,7 @@ from typing import Any
 import aiohttp
 
 from tests.simulator import RunningSimulator, const
-from tests.simulator.clock import epoch_ms
+from tests.simulator.clock import iso_ms
 from tests.simulator.testing import Reply, call
 
 
@@ -33,11 +33,12 @@ async def _get(
     )
 
 
-async def test_signals_paging(simulator: RunningSimulator) -> None:
-    """Pages with links and included.vehicle; percent 0 to 100; epoch-ms meta."""
+async def test_signals_from_the_store_on_one_page(simulator: RunningSimulator) -> None:
+    """One page with pageNumber, ISO meta with ingestedAt, the corrected signals (§4.0)."""
     sim = simulator.simulator
     sim.connect_account()
     token = sim.app_token()
+    retrieved = iso_ms(sim.clock.now())
     path = f"/vehicles/{const.BEV_VEHICLE_ID}/signals"
     async with aiohttp.ClientSession() as session:
         no_user = await _get(session, simulator, path, token, user_id=None)
@@ -45,44 +46,66 @@ async def test_signals_paging(simulator: RunningSimulator) -> None:
         assert no_user.body["errors"][0]["code"] == "bad_request"
         assert no_user.headers["Content-Type"].startswith("application/json")
 
-        first = await _get(session, simulator, path, token, params={"pageSize": "5"})
+        first = await _get(session, simulator, path, token)
         assert first.status == 200
-        meta = first.body["meta"]
-        assert (meta["page"], meta["pageSize"]) == (1, 5)
-        total = meta["totalCount"]
-        links = first.body["links"]
-        assert links["previous"] is None
-        assert links["self"] == f"{path}?page=1&pageSize=5"
-        assert links["next"] == f"{path}?page=2&pageSize=5"
-        assert links["last"] == f"{path}?page={-(-total // 5)}&pageSize=5"
+        total = first.body["meta"]["totalCount"]
+        assert first.body["meta"] == {"pageNumber": 1, "pageSize": total, "totalCount": total}
+        assert first.body["links"] == {"self": path}
         assert first.body["included"]["vehicle"] == {
             "id": const.BEV_VEHICLE_ID,
             "type": "vehicle",
             "attributes": {"make": "VOLKSWAGEN", "model": "ID.4", "year": 2022},
         }
-        codes = [item["id"] for item in first.body["data"]]
-        page = 1
-        while links["next"] is not None:
-            page += 1
-            following = await _get(
-                session, simulator, path, token, params={"page": str(page), "pageSize": "5"}
-            )
-            links = following.body["links"]
-            codes.extend(item["id"] for item in following.body["data"])
-        assert len(codes) == total == len(set(codes))
-        assert "internalcombustionengine-fuellevel" not in codes
-        beyond = await _get(session, simulator, path, token, params={"page": str(page + 1)})
-        assert beyond.body["data"] == []
+        signals = {item["id"]: item for item in first.body["data"]}
+        assert len(signals) == total
+        assert "internalcombustionengine-fuellevel" not in signals
+        assert "charge-activelimit" not in signals
+        assert "closure-chargeport" not in signals
 
-        soc = first.body["data"][0]
-        assert soc["id"] == "tractionbattery-stateofcharge"
+        soc = signals["tractionbattery-stateofcharge"]
         assert soc["attributes"]["body"] == {"unit": "percent", "value": 55.0}
         assert soc["attributes"]["status"] == {"value": "SUCCESS"}
-        assert soc["meta"]["retrievedAt"] == epoch_ms(sim.clock.now())
-        assert soc["links"]["self"] == f"/vehicles/{const.BEV_VEHICLE_ID}/signals/{soc['id']}"
-        default = await _get(session, simulator, path, token)
-        assert default.body["meta"]["pageSize"] == 10
-        bad = await _get(session, simulator, path, token, params={"pageSize": "0"})
+        assert soc["meta"]["retrievedAt"] == soc["meta"]["ingestedAt"] == retrieved
+        assert soc["meta"]["oemUpdatedAt"].endswith("Z")
+        assert soc["links"]["self"] == f"{path}/{soc['id']}"
+        limits = signals["charge-chargelimits"]["attributes"]["body"]
+        assert [(v["type"], v["limit"]) for v in limits["values"]] == [
+            ("GLOBAL", 80),
+            ("LOCATION", 90),
+        ]
+        assert limits["values"][1]["condition"]["name"] == "Work"
+        assert limits["activeLimit"] == 80
+        flap = signals["charge-ischargingportflapopen"]["attributes"]["body"]
+        assert flap == {"value": True}
+        tires = signals["wheel-tires"]["attributes"]["body"]
+        assert "unit" not in tires
+        assert tires["values"][0] == {"row": 0, "column": 0, "tirePressure": 2.5}
+
+        sim.set_vehicle_state(const.PHEV_VEHICLE_ID, plugged_in=False)
+        phev = await _get(session, simulator, f"/vehicles/{const.PHEV_VEHICLE_ID}/signals", token)
+        phev_signals = {item["id"]: item["attributes"]["body"] for item in phev.body["data"]}
+        assert phev_signals["charge-chargelimits"]["activeLimit"] is None
+        assert phev_signals["wheel-tires"]["unit"] == "bar"
+        tesla = await _get(session, simulator, f"/vehicles/{const.TESLA_VEHICLE_ID}/signals", token)
+        tesla_tires = next(i for i in tesla.body["data"] if i["id"] == "wheel-tires")
+        assert tesla_tires["attributes"]["body"]["unit"] == "kPa"
+        assert tesla_tires["attributes"]["body"]["values"][0]["tirePressure"] == 290.0
+
+        sim.configure(signals_page_size=10)
+        paged = await _get(session, simulator, path, token)
+        assert paged.body["meta"] == {"pageNumber": 1, "pageSize": 10, "totalCount": total}
+        codes = [item["id"] for item in paged.body["data"]]
+        link = paged.body["links"]["next"]
+        while link is not None:
+            following = await _get(session, simulator, link, token)
+            assert following.body["meta"]["pageNumber"] == int(link.rsplit("=", 1)[1])
+            codes.extend(item["id"] for item in following.body["data"])
+            link = following.body["links"].get("next")
+        assert codes == list(signals)
+        beyond = await _get(session, simulator, f"{path}?page=9", token)
+        assert beyond.body["data"] == []
+        assert beyond.body["links"] == {"self": f"{path}?page=9"}
+        bad = await _get(session, simulator, f"{path}?page=0", token)
         assert bad.status == 400
 
 
@@ -98,8 +121,8 @@ async def test_single_signals_and_access(simulator: RunningSimulator) -> None:
             f"/vehicles/{const.ICE_VEHICLE_ID}/signals/internalcombustionengine-fuellevel",
             token,
         )
-        assert fuel.body["attributes"]["body"] == {"unit": "percent", "value": 30.0}
-        assert fuel.body["type"] == "signal"
+        assert fuel.body["data"]["attributes"]["body"] == {"unit": "percent", "value": 30.0}
+        assert fuel.body["data"]["type"] == "signal"
         battery = await _get(
             session,
             simulator,
@@ -329,8 +352,9 @@ async def test_slow_commands_answer_202(simulator: RunningSimulator) -> None:
         assert data["attributes"]["status"] == {"value": "PENDING"}
         assert data["attributes"]["executionMode"] == "async"
         assert data["meta"]["completedAt"] is None
-        link = data["links"]["self"]
-        assert link == f"/vehicles/{const.BEV_VEHICLE_ID}/commands/executions/{data['id']}"
+        assert "links" not in data  # no documented way to look an execution up
+        sim.configure(execution_links=True)
+        link = f"/vehicles/{const.BEV_VEHICLE_ID}/commands/executions/{data['id']}"
         still = await _get(session, simulator, link, token)
         assert still.body["data"]["attributes"]["status"] == {"value": "PENDING"}
         assert sim.vehicles[const.BEV_VEHICLE_ID].charging is True

@@ -73,6 +73,12 @@ async def receiver(socket_enabled: None) -> AsyncIterator[Receiver]:
         await runner.cleanup()
 
 
+@pytest.fixture(autouse=True)
+def _subscriptions_by_hand(simulator: RunningSimulator) -> None:
+    """These tests subscribe cars themselves: no auto-enrollment on connect."""
+    simulator.simulator.configure(auto_enroll=False)
+
+
 async def _configure(running: RunningSimulator, receiver: Receiver, **extra: Any) -> dict[str, Any]:
     async with aiohttp.ClientSession() as session:
         reply = await call(

@@ -1,8 +1,9 @@
 """The client against the simulator over real loopback HTTP, for API v2 and v3.
 
 The client and the simulator were both written from the API reference, independently; these
-tests show they agree on the wire: consent, token exchange and rotation, reads, commands and
-Smartcar's error answers.
+tests show they agree on the wire: consent, token exchange and rotation, reads, commands,
+Smartcar's error answers, and v3 as it behaves live (§4.0): live and simulated connections, the
+signal store that stays empty until a vehicle is subscribed, and unconfirmed commands.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import pytest
 from yarl import URL
 
 from custom_components.smartcar.api import (
+    SIGNAL_NOT_INGESTED,
     ApiVersion,
     ApplicationTokenAuth,
     ChargingState,
@@ -26,11 +28,14 @@ from custom_components.smartcar.api import (
     SmartcarCompatibilityError,
     SmartcarConnectedServicesAccountError,
     SmartcarOAuthError,
+    SmartcarPermissionError,
     SmartcarRateLimitError,
     SmartcarServerError,
+    SmartcarSignalNotIngestedError,
     SmartcarValidationError,
     SmartcarVehicleStateError,
     StaticTokenAuth,
+    VehicleState,
     async_exchange_code,
     async_refresh_token,
     build_authorize_url,
@@ -56,6 +61,7 @@ def origins_for(running: RunningSimulator) -> Origins:
             "SMARTCAR_MANAGEMENT_API_ORIGIN": running.origin,
             "SMARTCAR_VEHICLE_API_V3_ORIGIN": running.origin,
             "SMARTCAR_IAM_ORIGIN": running.origin,
+            "SMARTCAR_MANAGEMENT_API_V3_ORIGIN": running.origin,
         }
     )
 
@@ -79,18 +85,30 @@ def v2_client(simulator: RunningSimulator, session: ClientSession) -> SmartcarCl
     )
 
 
-@pytest.fixture
-def v3_client(simulator: RunningSimulator, session: ClientSession) -> SmartcarClient:
+def v3_client_for(
+    running: RunningSimulator, session: ClientSession, *, vehicle_mode: str | None = None
+) -> SmartcarClient:
     """A v3 client: the application token from IAM plus the demo user's id."""
-    simulator.simulator.connect_account(sim.DEMO_USER_EMAIL)
-    origins = origins_for(simulator)
+    origins = origins_for(running)
     return SmartcarClient(
         session,
         ApplicationTokenAuth(session, sim.API_CLIENT_ID, sim.API_CLIENT_SECRET, origins=origins),
         api_version=ApiVersion.V3,
         user_id=sim.DEMO_USER_ID,
         origins=origins,
+        vehicle_mode=vehicle_mode,
+        command_poll_interval=0.01,
     )
+
+
+@pytest.fixture(params=["live", "simulated"])
+def v3_client(
+    request: pytest.FixtureRequest, simulator: RunningSimulator, session: ClientSession
+) -> SmartcarClient:
+    """A v3 client for the demo user's cars, connected in live or in simulated mode."""
+    mode: str = request.param
+    simulator.simulator.connect_account(sim.DEMO_USER_EMAIL, mode=mode)
+    return v3_client_for(simulator, session, vehicle_mode=mode)
 
 
 async def approve_on_connect(session: ClientSession, authorize_url: str) -> URL:
@@ -349,10 +367,12 @@ async def test_v3_commands(simulator: RunningSimulator, v3_client: SmartcarClien
     car = world.vehicle(sim.BEV_VEHICLE_ID)
     await v3_client.async_unlock(sim.BEV_VEHICLE_ID)
     assert car.locked is False
-    await v3_client.async_set_charge_limit(sim.BEV_VEHICLE_ID, 90)
-    assert car.charge_limit == pytest.approx(90)
     await v3_client.async_stop_charge(sim.BEV_VEHICLE_ID)
     assert car.charging is False
+    # (Simulated mode refuses a new limit while charging, §8 of the reference.)
+    result = await v3_client.async_set_charge_limit(sim.BEV_VEHICLE_ID, 90)
+    assert result.confirmed is True
+    assert car.charge_limit == pytest.approx(90)
 
     world.inject_fault(
         vehicle_id=sim.BEV_VEHICLE_ID,
@@ -370,23 +390,38 @@ async def test_v3_commands(simulator: RunningSimulator, v3_client: SmartcarClien
     assert key.value.code == "VIRTUAL_KEY_REQUIRED"
 
 
+async def test_v3_long_running_command_without_a_link(
+    simulator: RunningSimulator,
+    session: ClientSession,
+) -> None:
+    """A 202 that stays PENDING is "sent, not confirmed"; the store shows the outcome later."""
+    world = simulator.simulator
+    world.connect_account(sim.DEMO_USER_EMAIL)
+    world.set_slow_command(60, vehicle_id=sim.BEV_VEHICLE_ID, command="security/unlock")
+    client = v3_client_for(simulator, session)
+    result = await client.async_unlock(sim.BEV_VEHICLE_ID)
+    assert (result.status, result.confirmed) == ("PENDING", False)
+    assert result.command_id
+    state = await client.async_get_state(sim.BEV_VEHICLE_ID, (Field.LOCKED,))
+    assert state.locked is not None
+    assert state.locked.value is True
+    world.advance(61)  # the car unlocks; IsLocked is a trigger, so Smartcar retrieves
+    state = await client.async_get_state(sim.BEV_VEHICLE_ID, (Field.LOCKED,))
+    assert state.locked is not None
+    assert state.locked.value is False
+    assert not [r for r in world.request_log if "/commands/executions/" in r.path]
+
+
 async def test_v3_long_running_command(
     simulator: RunningSimulator,
     session: ClientSession,
 ) -> None:
-    """A command the car takes a while for answers 202; the client follows it to the end."""
+    """With an execution link (the simulator's invention), the client follows it to the end."""
     world = simulator.simulator
     world.connect_account(sim.DEMO_USER_EMAIL)
+    world.configure(execution_links=True)
     world.set_slow_command(60, vehicle_id=sim.BEV_VEHICLE_ID, command="security/unlock")
-    origins = origins_for(simulator)
-    client = SmartcarClient(
-        session,
-        ApplicationTokenAuth(session, sim.API_CLIENT_ID, sim.API_CLIENT_SECRET, origins=origins),
-        api_version=ApiVersion.V3,
-        user_id=sim.DEMO_USER_ID,
-        origins=origins,
-        command_poll_interval=0.01,
-    )
+    client = v3_client_for(simulator, session)
     command = asyncio.create_task(client.async_unlock(sim.BEV_VEHICLE_ID))
     for _ in range(500):  # until the client re-reads the running execution (bounded)
         if [r for r in world.request_log if "/commands/executions/" in r.path]:
@@ -395,7 +430,7 @@ async def test_v3_long_running_command(
     assert not command.done()
     world.advance(61)
     result = await command
-    assert result.status.upper() == "SUCCESS"
+    assert (result.status.upper(), result.confirmed) == ("SUCCESS", True)
     assert world.vehicle(sim.BEV_VEHICLE_ID).locked is False
 
 
@@ -408,3 +443,74 @@ async def test_v3_application_token_is_shared(
         await v3_client.async_get_state(sim.BEV_VEHICLE_ID, (Field.BATTERY_LEVEL,))
     token_requests = [r for r in simulator.simulator.request_log if r.path == "/oauth2/token"]
     assert len(token_requests) == 1
+
+
+async def test_v3_modes_filter_the_connections(
+    simulator: RunningSimulator, session: ClientSession
+) -> None:
+    """Simulated vehicles are listed only when the client asks for them (§4.0 item 3)."""
+    simulator.simulator.connect_account(sim.DEMO_USER_EMAIL, mode="simulated")
+    plain = v3_client_for(simulator, session)
+    assert await plain.async_list_vehicles() == {}
+    simulated = v3_client_for(simulator, session, vehicle_mode="simulated")
+    vehicles = await simulated.async_list_vehicles()
+    assert sim.BEV_VEHICLE_ID in vehicles
+    assert {c.mode for c in vehicles.values() if c is not None} == {"simulated"}
+    assert await plain.async_get_connections(sim.DEMO_USER_ID, mode="simulated")
+
+
+async def test_v3_empty_store_until_subscribed(
+    simulator: RunningSimulator, session: ClientSession
+) -> None:
+    """Not subscribed: an empty state, the VIN not ingested; subscribing fills the store."""
+    world = simulator.simulator
+    world.configure(auto_enroll=False)
+    world.connect_account(sim.DEMO_USER_EMAIL)
+    client = v3_client_for(simulator, session)
+    state = await client.async_get_state(sim.BEV_VEHICLE_ID, ALL_FIELDS)
+    assert state == VehicleState(store_empty=True)
+    with pytest.raises(SmartcarSignalNotIngestedError) as missing:
+        await client.async_get_vin(sim.BEV_VEHICLE_ID)
+    assert missing.value.code == SIGNAL_NOT_INGESTED
+
+    assert await client.async_subscribe_vehicle(sim.WEBHOOK_ID, sim.BEV_VEHICLE_ID) is True
+    assert await client.async_subscribe_vehicle(sim.WEBHOOK_ID, sim.BEV_VEHICLE_ID) is False
+    assert await client.async_get_vin(sim.BEV_VEHICLE_ID) == sim.BEV_VIN
+    state = await client.async_get_state(sim.BEV_VEHICLE_ID, ALL_FIELDS)
+    assert not state.store_empty
+    assert state.battery_level is not None
+    assert state.battery_level.fetched_at == state.battery_level.ingested_at == world.clock.now()
+    with pytest.raises(SmartcarPermissionError):
+        await client.async_subscribe_vehicle(sim.WEBHOOK_ID, sim.NISSAN_VEHICLE_ID)
+
+    assert await client.async_unsubscribe_vehicle(sim.WEBHOOK_ID, sim.BEV_VEHICLE_ID) is True
+    assert await client.async_unsubscribe_vehicle(sim.WEBHOOK_ID, sim.BEV_VEHICLE_ID) is False
+    subscriptions = [r for r in world.request_log if "subscriptions" in r.path]
+    assert {r.path for r in subscriptions} == {
+        "/v3/subscriptions",
+        f"/v3/webhooks/{sim.WEBHOOK_ID}/subscriptions/{sim.BEV_VEHICLE_ID}",
+    }
+
+
+async def test_v3_corrected_signals(simulator: RunningSimulator, v3_client: SmartcarClient) -> None:
+    """GLOBAL limit (not LOCATION), activeLimit null unplugged, the flap, tyres in kPa."""
+    world = simulator.simulator
+    world.set_vehicle_state(sim.PHEV_VEHICLE_ID, plugged_in=True)
+    world.set_vehicle_state(sim.PHEV_VEHICLE_ID, plugged_in=False)
+    phev = await v3_client.async_get_state(sim.PHEV_VEHICLE_ID, ALL_FIELDS)
+    car = world.vehicle(sim.PHEV_VEHICLE_ID)
+    assert phev.charge_limit is not None
+    assert phev.charge_limit.value == pytest.approx(car.charge_limit)
+    assert car.location_charge_limit != car.charge_limit
+    assert phev.charge_port_open is not None
+    assert phev.charge_port_open.value is False
+    bev = await v3_client.async_get_state(sim.BEV_VEHICLE_ID, ALL_FIELDS)
+    assert bev.charge_port_open is not None
+    assert bev.charge_port_open.value is True
+    for state, vehicle_id in ((phev, sim.PHEV_VEHICLE_ID), (bev, sim.BEV_VEHICLE_ID)):
+        tires = world.vehicle(vehicle_id).tire_kpa
+        assert state.tire_pressure is not None
+        assert state.tire_pressure.value.front_left == pytest.approx(tires["frontLeft"])
+    tesla = await v3_client.async_get_state(sim.TESLA_VEHICLE_ID, (Field.TIRE_PRESSURE,))
+    assert tesla.tire_pressure is not None
+    assert tesla.tire_pressure.value.back_right == 290.0

@@ -556,7 +556,7 @@ def test_signal_parsing_variants() -> None:
         (
             "wheel-tires",
             {"values": [{"row": 0, "column": 0, "tirePressure": 2.3}]},
-            TirePressure(pytest.approx(230.0), None, None, None),
+            TirePressure(230.0, None, None, None),
         ),
         (
             "wheel-tires",

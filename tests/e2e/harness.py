@@ -53,6 +53,7 @@ def smartcar_environment(origin: str) -> dict[str, str]:
         "SMARTCAR_MANAGEMENT_API_ORIGIN": origin,
         "SMARTCAR_VEHICLE_API_V3_ORIGIN": origin,
         "SMARTCAR_IAM_ORIGIN": origin,
+        "SMARTCAR_MANAGEMENT_API_V3_ORIGIN": origin,
     }
 
 
@@ -134,7 +135,8 @@ async def wait_for_http(
 
 
 def simulator_process(port: int, log_dir: Path, *extra: str) -> ManagedProcess:
-    """Describe the simulator serving the demo fleet on `port`."""
+    """Describe the simulator serving the demo fleet on `port` (auto-enrollment on)."""
+    extra = ("--auto-enroll", *extra)
     return ManagedProcess(
         name="simulator",
         args=[sys.executable, "-m", "tests.simulator", "--port", str(port), *extra],

@@ -77,6 +77,20 @@ def _parser() -> argparse.ArgumentParser:
         help="redirect URI Connect uses when the authorize URL has none",
     )
     parser.add_argument(
+        "--auto-enroll",
+        action="store_true",
+        help="the dashboard's auto-enrollment: connected cars are subscribed to the default "
+        "webhook, so their v3 signal store fills (without it a car's store stays empty until "
+        'it is subscribed; switch with PATCH /_simulator/config {"auto_enroll": true})',
+    )
+    parser.add_argument(
+        "--store-refresh",
+        type=float,
+        default=3600.0,
+        help="simulated seconds between Smartcar's own retrievals of a subscribed car "
+        "(0: only on subscription and triggers)",
+    )
+    parser.add_argument(
         "--tick",
         type=float,
         default=30.0,
@@ -96,6 +110,8 @@ async def _serve(args: argparse.Namespace) -> None:
         "billing_limit": args.billing_limit or None,
         "default_redirect_uri": args.redirect_uri,
         "tick_seconds": args.tick,
+        "auto_enroll": args.auto_enroll,
+        "store_refresh_seconds": args.store_refresh or None,
     }
     if args.no_rate_limit:
         options["rate_bucket_capacity"] = None
@@ -115,6 +131,7 @@ async def _serve(args: argparse.Namespace) -> None:
             f"  SMARTCAR_MANAGEMENT_API_ORIGIN={origin}\n"
             f"  SMARTCAR_VEHICLE_API_V3_ORIGIN={origin}\n"
             f"  SMARTCAR_IAM_ORIGIN={origin}\n"
+            f"  SMARTCAR_MANAGEMENT_API_V3_ORIGIN={origin}\n"
             f"  admin API: {origin}/_simulator/  (credentials: tests/simulator/const.py)\n"
             "Press Ctrl-C to stop.\n"
         )

@@ -127,6 +127,31 @@ async def pair_key(request: web.Request) -> web.Response:
     return json_response(sim.vehicle(vehicle_id).snapshot())
 
 
+def _store_view(sim: Simulator, vehicle_id: str) -> dict[str, Any]:
+    stored = sim.store.get(vehicle_id)
+    return {
+        "vehicle_id": vehicle_id,
+        "subscribed": sim.webhooks.is_subscribed(vehicle_id),
+        "empty": stored is None,
+        "retrieved_at": None if stored is None else iso_ms(stored.retrieved_at),
+        "retrievals": 0 if stored is None else stored.retrievals,
+        "signals": {} if stored is None else stored.bodies,
+    }
+
+
+async def store(request: web.Request) -> web.Response:
+    """`GET /_simulator/vehicles/{id}/store`: what the v3 signal store holds for the car.
+
+    `POST /_simulator/vehicles/{id}/retrieve` makes Smartcar retrieve the car's data now (as a
+    scheduled retrieval would), also for a car that is not subscribed.
+    """
+    sim = simulator_of(request)
+    vehicle_id = _vehicle_id(request, sim)
+    if request.method == "POST":
+        sim.retrieve(sim.vehicle(vehicle_id))
+    return json_response(_store_view(sim, vehicle_id))
+
+
 async def clock(request: web.Request) -> web.Response:
     """`GET /_simulator/clock`; `POST /_simulator/clock/advance` `{"seconds"}`."""
     sim = simulator_of(request)
@@ -345,7 +370,10 @@ async def webhook_verify(request: web.Request) -> web.Response:
 
 
 async def webhook_subscriptions(request: web.Request) -> web.Response:
-    """`POST|DELETE /_simulator/webhooks/{id}/subscriptions` `{"vehicle_id"}`."""
+    """`POST|DELETE /_simulator/webhooks/{id}/subscriptions` `{"vehicle_id"}`.
+
+    The dashboard's per-vehicle subscription: subscribing fills the car's signal store.
+    """
     sim = simulator_of(request)
     webhook_id = request.match_info["webhook_id"]
     if sim.webhooks.get(webhook_id) is None:
@@ -439,6 +467,8 @@ def register(app: web.Application) -> None:
         ("PATCH", "/vehicles/{vehicle_id}", vehicle),
         ("POST", "/vehicles/{vehicle_id}/drive", drive),
         ("POST", "/vehicles/{vehicle_id}/pair-key", pair_key),
+        ("GET", "/vehicles/{vehicle_id}/store", store),
+        ("POST", "/vehicles/{vehicle_id}/retrieve", store),
         ("GET", "/clock", clock),
         ("POST", "/clock/advance", clock),
         ("GET", "/faults", faults),

@@ -117,6 +117,9 @@ DEFAULT_BUCKET_CAPACITY: Final = 120
 DEFAULT_BUCKET_REFILL_PER_MINUTE: Final = 2.0
 DEFAULT_VEHICLE_THROTTLE_LIMIT: Final = 60
 DEFAULT_VEHICLE_THROTTLE_WINDOW_S: Final = 60.0
+# How often Smartcar retrieves a subscribed car on its own (the reference names no figure; the
+# docs say data is "typically updated once every 24 hours unless subscribed to a webhook").
+DEFAULT_STORE_REFRESH_S: Final = 3600.0
 
 # Webhook delivery (§7.2).
 WEBHOOK_RETRY_DELAYS_S: Final = (25.0, 50.0, 100.0)

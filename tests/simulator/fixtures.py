@@ -20,8 +20,10 @@ if TYPE_CHECKING:
 async def simulator(socket_enabled: None) -> AsyncIterator[RunningSimulator]:
     """A running simulator (demo fleet, seed 0, frozen clock) on 127.0.0.1:<free port>.
 
+    Auto-enrollment is on, so connected cars have data in their v3 signal store as most tests
+    expect; a test of the empty store calls `configure(auto_enroll=False)` before connecting.
     Depends on pytest-socket's `socket_enabled`: Home Assistant's test plugin blocks socket
     creation and allows connections to 127.0.0.1 only, which is all the simulator needs.
     """
-    async with run_simulator(host="127.0.0.1", port=0) as running:
+    async with run_simulator(host="127.0.0.1", port=0, auto_enroll=True) as running:
         yield running

@@ -1,7 +1,9 @@
 """The v3 signal catalogue: how each signal code reads a `SimVehicle`.
 
-The v3 `/signals` endpoints and the v4 webhooks both list signals; they share these
-definitions so a car's signal looks the same whether it is fetched or pushed.
+The v3 `/signals` endpoints (through the signal store) and the v4 webhooks both list signals;
+they share these definitions so a car's signal looks the same whether it is fetched or pushed.
+REST renders `meta` timestamps as ISO-8601 with `ingestedAt`, webhooks as epoch milliseconds
+(§4.0 item 6 of the reference).
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
-from .clock import epoch_ms
+from .clock import epoch_ms, iso_ms
 from .vehicles import OPEN, POSITIONS, SimVehicle
 
 if TYPE_CHECKING:
@@ -17,6 +19,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from .errors import SimError
+    from .store import StoredSignals
 
 type Body = dict[str, Any]
 
@@ -64,14 +67,26 @@ def _grid(vehicle: SimVehicle, statuses: dict[str, str], *, with_lock: bool) -> 
     return {"values": values, "rowCount": 2, "columnCount": 2}
 
 
+# A place with its own charge limit (a `LOCATION` limit); the demo cars are never there.
+_LIMIT_PLACE: Final = {"name": "Work", "latitude": 37.7897, "longitude": -122.3942}
+
+
 def _tires(vehicle: SimVehicle) -> Body:
+    """Tyres in the variant the car uses (§4.0 item 9).
+
+    Bar without a unit (the docs' shape), bar with `"unit": "bar"`, or kPa with `"unit": "kPa"`.
+    """
+    in_kpa = vehicle.tire_unit == "kPa"
     values = []
     for position in POSITIONS:
         row, column = _ROW_COLUMN[position]
-        values.append(
-            {"row": row, "column": column, "tirePressure": vehicle.tire_kpa.get(position)}
-        )
-    return {"values": values, "rowCount": 2, "columnCount": 2, "unit": "kPa"}
+        kpa = vehicle.tire_kpa.get(position)
+        pressure = kpa if in_kpa or kpa is None else round(kpa / 100, 3)
+        values.append({"row": row, "column": column, "tirePressure": pressure})
+    body: Body = {"values": values, "rowCount": 2, "columnCount": 2}
+    if vehicle.tire_unit is not None:
+        body["unit"] = vehicle.tire_unit
+    return body
 
 
 def _direction(heading: float) -> str:
@@ -92,10 +107,24 @@ def _engine(vehicle: SimVehicle) -> bool:
 
 
 def _charge_limits(vehicle: SimVehicle) -> Body:
+    """Upper-case limit types (§4.0 item 7), `activeLimit` `null` while unplugged.
+
+    The car's `GLOBAL` limit and, when the car has one, a `LOCATION` limit that applies only at
+    its place.
+    """
     limit = round(vehicle.charge_limit)
+    values: list[Body] = [{"type": "GLOBAL", "limit": limit, "condition": None}]
+    if vehicle.location_charge_limit is not None:
+        values.append(
+            {
+                "type": "LOCATION",
+                "limit": round(vehicle.location_charge_limit),
+                "condition": dict(_LIMIT_PLACE),
+            }
+        )
     return {
-        "values": [{"type": "global", "limit": limit, "condition": None}],
-        "activeLimit": limit,
+        "values": values,
+        "activeLimit": limit if vehicle.plugged_in else None,
         "unit": "percent",
     }
 
@@ -169,12 +198,12 @@ SIGNALS: Final[tuple[SignalDef, ...]] = (
     ),
     SignalDef(
         "Charge",
-        "ActiveLimit",
+        "IsChargingPortFlapOpen",
         "read_charge",
         "charge",
-        lambda v: {"value": round(v.charge_limit)},
-        _ev,
-        "/charge/limit",
+        lambda v: {"value": v.charge_port == OPEN},
+        lambda v: v.is_ev and v.charge_port is not None,
+        "/charge",
     ),
     SignalDef(
         "Charge",
@@ -396,16 +425,16 @@ def signal_error_status(error: SimError) -> Body:
 
 def signal_resource(
     signal: SignalDef,
-    vehicle: SimVehicle,
-    now: datetime,
+    vehicle_id: str,
+    stored: StoredSignals,
     *,
     error: SimError | None = None,
 ) -> Body:
-    """Render one signal as the v3 resource of `GET /signals/{code}` (§4.3)."""
+    """Render one stored signal as the v3 resource (§4.3) with ISO-8601 meta (§4.0 item 6)."""
     attributes: Body = {"code": signal.code, "name": signal.name, "group": signal.group}
     if error is None:
         attributes["status"] = {"value": "SUCCESS"}
-        attributes["body"] = signal.read(vehicle)
+        attributes["body"] = stored.bodies[signal.code]
     else:
         attributes["status"] = signal_error_status(error)
     return {
@@ -413,10 +442,11 @@ def signal_resource(
         "type": "signal",
         "attributes": attributes,
         "meta": {
-            "retrievedAt": epoch_ms(now),
-            "oemUpdatedAt": epoch_ms(vehicle.data_age(signal.domain)),
+            "retrievedAt": iso_ms(stored.retrieved_at),
+            "oemUpdatedAt": iso_ms(stored.oem_updated_at[signal.code]),
+            "ingestedAt": iso_ms(stored.ingested_at),
         },
-        "links": {"self": f"/vehicles/{vehicle.id}/signals/{signal.code}"},
+        "links": {"self": f"/vehicles/{vehicle_id}/signals/{signal.code}"},
     }
 
 

@@ -25,6 +25,7 @@ from . import const
 from .clock import SimClock, parse_iso
 from .errors import OAuthError, SimError, v2_error_response, v3_error_response
 from .httputil import REQUEST_ID_KEY, ConnectionDroppedError
+from .store import SignalStore, StoredSignals
 from .vehicles import SimVehicle, demo_vehicles, generated_vehicle, incompatible_vehicle
 from .webhooks import WebhookService
 from .world import (
@@ -79,8 +80,19 @@ class SimulatorConfig:
     allowed_redirect_uris: list[str] | None = None
     slow_commands: dict[str, float] = field(default_factory=dict)
     """`"<vehicle id or *> <command>"` → seconds a v3 command takes (answered with 202)."""
+    execution_links: bool = False
+    """Whether a 202 carries `links.self` to its execution (an invention: no source shows a
+    lookup path); without it the 202 body is all a client gets."""
     tick_seconds: float = 30.0
     """How often a real-time clock re-checks the cars for webhook triggers."""
+    auto_enroll: bool = False
+    """The dashboard's auto-enrollment: connected cars (existing and new) are subscribed to
+    the default webhook, so their v3 signal store fills. Off, a car's store stays empty until
+    it is subscribed (Management API v3 or the dashboard)."""
+    store_refresh_seconds: float | None = const.DEFAULT_STORE_REFRESH_S
+    """How often Smartcar retrieves a subscribed car's data on its own (`None`: never)."""
+    signals_page_size: int | None = None
+    """Signals per `/signals` page (`None`: all on one page, as live; else `links.next`)."""
 
 
 @dataclass(kw_only=True)
@@ -153,6 +165,7 @@ class Simulator:
         self.state_file = Path(state_file) if state_file is not None else None
         self.origin = "http://127.0.0.1"
         self.webhooks = WebhookService(self)
+        self.store = SignalStore()
         self._ticker: asyncio.Task[None] | None = None
         self._build_world()
         if self.state_file is not None and self.state_file.exists():
@@ -179,6 +192,7 @@ class Simulator:
         self.executions: dict[str, Execution] = {}
         self.next_connect_error: dict[str, str] | None = None
         self.webhooks.reset()
+        self.store.reset()
 
         demo = demo_vehicles(now)
         bev, phev, ice, tesla, nissan = demo
@@ -325,9 +339,33 @@ class Simulator:
         return self.clock.advance(seconds)
 
     def _on_clock(self, _before: datetime, _after: datetime) -> None:
+        now = self.clock.now()
         for vehicle in self.vehicles.values():
             self.sync(vehicle)
             self.webhooks.vehicle_changed(vehicle)
+            if self.webhooks.is_subscribed(vehicle.id) and self.store.due(
+                vehicle.id, now, self.config.store_refresh_seconds
+            ):
+                self.retrieve(vehicle)
+
+    # ----------------------------------------------------------------- signal store
+
+    def retrieve(self, vehicle: SimVehicle) -> StoredSignals:
+        """Smartcar retrieves the car's data now; the v3 signal store then serves it."""
+        self.sync(vehicle)
+        return self.store.retrieve(vehicle, self.clock.now())
+
+    def enroll(self, vehicle_id: str) -> bool:
+        """Subscribe a connected car to the default webhook unless it already is (auto-enroll)."""
+        if self.webhooks.is_subscribed(vehicle_id, const.WEBHOOK_ID):
+            return False
+        self.webhooks.subscribe(const.WEBHOOK_ID, vehicle_id)
+        return True
+
+    def enroll_connected(self) -> list[str]:
+        """Subscribe every connected car that is not yet (auto-enrollment switched on)."""
+        connected = dict.fromkeys(c.vehicle_id for c in self.connections.values())
+        return [vehicle_id for vehicle_id in connected if self.enroll(vehicle_id)]
 
     def changed(self, vehicle: SimVehicle) -> None:
         """Tell the webhooks a car's state may have changed."""
@@ -471,6 +509,8 @@ class Simulator:
                 existing.mode = mode
                 existing.updated_at = now
             self.faults.clear_resolvable(vehicle_id)
+            if self.config.auto_enroll:
+                self.enroll(vehicle_id)
         return self.tokens.issue_code(grant, redirect_uri, now)
 
     def connect_account(
@@ -515,6 +555,7 @@ class Simulator:
         self.tokens.remove_vehicle(connection.user_id, connection.vehicle_id)
         if not any(c.vehicle_id == connection.vehicle_id for c in self.connections.values()):
             self.webhooks.forget_vehicle(connection.vehicle_id)
+            self.store.forget(connection.vehicle_id)
 
     def revoke_tokens(
         self,
@@ -557,6 +598,8 @@ class Simulator:
             )
         self.throttle.limit = self.config.vehicle_throttle_limit
         self.throttle.window_s = self.config.vehicle_throttle_window
+        if changes.get("auto_enroll"):
+            self.enroll_connected()
         return self.config
 
     def reset(self) -> None:
@@ -576,6 +619,7 @@ class Simulator:
             "connections": [encode_record(asdict(c)) for c in self.connections.values()],
             "billing": self.billing.counts,
             "webhooks": self.webhooks.state(),
+            "store": self.store.state(),
         }
 
     def restore(self, data: dict[str, Any]) -> None:
@@ -594,6 +638,7 @@ class Simulator:
             period: dict(counts) for period, counts in data.get("billing", {}).items()
         }
         self.webhooks.restore(data.get("webhooks", {}))
+        self.store.restore(data.get("store", {}))
 
     def save(self, path: str | Path | None = None) -> Path:
         """Write the state file (default: the one given at construction)."""

@@ -1,8 +1,10 @@
-"""Smartcar's API v3 (§4 of the reference): vehicles, signals, commands and connections.
+"""Smartcar's API v3 (§4 of the reference): vehicles, signals, commands, connections.
 
 Application tokens from `/oauth2/token` plus the `sc-user-id` header are the v3 way; the
 official SDKs also call the v3 reads with a v2 per-vehicle token, so both are accepted on the
-vehicle routes. Errors use the JSON:API `errors` document.
+vehicle routes. Signals are read from the signal store (`store.py`), as live (§4.0). Errors use
+the JSON:API `errors` document. The Management API v3 webhook subscriptions (§4.0 item 2)
+share the `/v3/` prefix because the simulator serves every Smartcar host on one origin.
 """
 
 from __future__ import annotations
@@ -154,10 +156,14 @@ async def _get_vehicle(request: web.Request, sim: Simulator, vehicle_id: str) ->
 
 
 async def _get_signals(request: web.Request, sim: Simulator, vehicle_id: str) -> web.StreamResponse:
+    """The store's signals, `data: []` while the store is empty.
+
+    All on one page with `meta.pageNumber` (§4.0 item 4), or pages of `signals_page_size`
+    linked by `links.next`.
+    """
     auth = _authenticate(request, sim)
     access = _vehicle_access(sim, auth, vehicle_id, need_user=True)
     page = query_int(request.query, "page", 1, minimum=1)
-    size = query_int(request.query, "pageSize", DEFAULT_PAGE_SIZE, minimum=1, maximum=MAX_PAGE_SIZE)
     replaced = await apply_fault(
         request, sim.faults, vehicle_id=vehicle_id, api="v3", path="/signals"
     )
@@ -166,27 +172,27 @@ async def _get_signals(request: web.Request, sim: Simulator, vehicle_id: str) ->
     vehicle = access.vehicle
     _billable(sim, vehicle)
     now = sim.clock.now()
-    supported = [signal for signal in SIGNALS if is_supported(signal, vehicle)]
-    chosen = supported[(page - 1) * size : page * size]
+    stored = sim.store.get(vehicle.id)
+    held = [] if stored is None else [s for s in SIGNALS if s.code in stored.bodies]
+    size = sim.config.signals_page_size or len(held)
+    chosen = held[(page - 1) * size : page * size] if size else []
     data = []
     for signal in chosen:
+        assert stored is not None
         error = sim.faults.take_signal(vehicle.id, signal.code)
         if error is None and signal.permission not in access.permissions:
             error = SimError("PERMISSION")
-        data.append(signal_resource(signal, vehicle, now, error=error))
+        data.append(signal_resource(signal, vehicle.id, stored, error=error))
     sim.billing.charge(vehicle.id, now)
+    path = f"/vehicles/{vehicle.id}/signals"
+    links: dict[str, str | None] = {"self": path if page == 1 else f"{path}?page={page}"}
+    if size and page * size < len(held):
+        links["next"] = f"{path}?page={page + 1}"
     return json_response(
         {
             "data": data,
-            "meta": {"page": page, "pageSize": size, "totalCount": len(supported)},
-            "links": _page_links(
-                f"/vehicles/{vehicle.id}/signals",
-                {},
-                page=page,
-                size=size,
-                total=len(supported),
-                keys=("page", "pageSize"),
-            ),
+            "meta": {"pageNumber": page, "pageSize": len(chosen), "totalCount": len(held)},
+            "links": links,
             "included": {"vehicle": _vehicle_resource(vehicle)},
         }
     )
@@ -212,11 +218,14 @@ async def _get_signal(
         raise SimError(
             "COMPATIBILITY", vehicle.incapable(signal.command_path) or "VEHICLE_NOT_CAPABLE"
         )
+    stored = sim.store.get(vehicle.id)
+    if stored is None or code not in stored.bodies:
+        # Not ingested yet: the store holds nothing for this signal (§4.0 item 1).
+        raise SimError("RESOURCE_NOT_FOUND", "PATH")
     _billable(sim, vehicle)
-    now = sim.clock.now()
     error = sim.faults.take_signal(vehicle.id, code)
-    sim.billing.charge(vehicle.id, now)
-    return json_response(signal_resource(signal, vehicle, now, error=error))
+    sim.billing.charge(vehicle.id, sim.clock.now())
+    return json_response({"data": signal_resource(signal, vehicle.id, stored, error=error)})
 
 
 # --------------------------------------------------------------------- commands
@@ -344,7 +353,10 @@ async def _command(
     execution = sim.start_execution(vehicle, command, parameters, access.mode)
     sim.billing.charge(vehicle_id, sim.clock.now())
     if execution.execution_mode == "async":
-        return json_response(_execution_body(execution, with_link=True), status=202)
+        # No source shows how an execution is looked up (§4.0 item 10): the link is offered
+        # only when `execution_links` is switched on.
+        body = _execution_body(execution, with_link=sim.config.execution_links)
+        return json_response(body, status=202)
     return json_response(_execution_body(execution, with_link=False))
 
 
@@ -412,7 +424,8 @@ async def _list_connections(request: web.Request, sim: Simulator) -> web.Respons
     auth = _app_only(request, sim)
     user_id = _query(request, "filter[userId]", "userId") or auth.user_id
     vehicle_id = _query(request, "filter[vehicleId]", "vehicleId")
-    mode = _query(request, "filter[vehicle.mode]", "mode")
+    # Without a mode filter Smartcar lists live vehicles only (§4.0 item 3).
+    mode = _query(request, "filter[vehicle.mode]", "mode") or "live"
     number_key = "page[number]" if "page[number]" in request.query else "page"
     size_key = "page[size]" if "page[size]" in request.query else "pageSize"
     page = query_int(request.query, number_key, 1, minimum=1)
@@ -475,6 +488,59 @@ async def _delete_user(request: web.Request, sim: Simulator, user_id: str) -> we
     return web.Response(status=204)
 
 
+# --------------------------------------------------------------------- subscriptions
+
+
+def _management_auth(request: web.Request, sim: Simulator) -> None:
+    """The Management API v3 takes the application token (not rate-limited like the API)."""
+    token = bearer_token(request)
+    access = sim.tokens.valid_access(token, sim.clock.now()) if token is not None else None
+    if access is None or access.grant_id is not None:
+        raise SimError("AUTHENTICATION")
+
+
+def _conflict(description: str) -> SimError:
+    return SimError("CONFLICT", None, status=409, description=description)
+
+
+async def _create_subscription(request: web.Request, sim: Simulator) -> web.Response:
+    """`POST /subscriptions` `{"data": {"attributes": {webhookId, vehicleId, userId?}}}`."""
+    _management_auth(request, sim)
+    attributes = _attributes(await read_json(request))
+    values: dict[str, str] = {}
+    for name in ("webhookId", "vehicleId"):
+        value = attributes.get(name)
+        if not isinstance(value, str) or not value:
+            raise validation(f"{name} is required.", ["data", "attributes", name])
+        values[name] = value
+    user_id = attributes.get("userId")
+    webhook = sim.webhooks.get(values["webhookId"])
+    vehicle_id = values["vehicleId"]
+    if webhook is None or vehicle_id not in sim.vehicles:
+        raise not_found()
+    if isinstance(user_id, str) and user_id:
+        connection = sim.connection_for(user_id, vehicle_id)
+    else:
+        connection = next((c for c in sim.connections.values() if c.vehicle_id == vehicle_id), None)
+    if connection is None:
+        raise SimError("PERMISSION")
+    if vehicle_id in webhook.subscriptions:
+        raise _conflict("A subscription for this webhook and vehicle already exists.")
+    sim.webhooks.subscribe(webhook.id, vehicle_id)
+    return json_response({"meta": {"message": "subscription creation in progress"}}, status=202)
+
+
+async def _delete_subscription(
+    request: web.Request, sim: Simulator, webhook_id: str, vehicle_id: str
+) -> web.Response:
+    """`DELETE /webhooks/{webhookId}/subscriptions/{vehicleId}` → 204, 404 when none."""
+    _management_auth(request, sim)
+    webhook = sim.webhooks.get(webhook_id)
+    if webhook is None or not sim.webhooks.unsubscribe(webhook.id, vehicle_id):
+        raise not_found()
+    return web.Response(status=204)
+
+
 # --------------------------------------------------------------------- dispatch
 
 _ROUTES: Final = (
@@ -487,6 +553,8 @@ _ROUTES: Final = (
     ("GET", re.compile(r"connections/([^/]+)"), "connection"),
     ("DELETE", re.compile(r"connections/([^/]+)"), "connection"),
     ("DELETE", re.compile(r"users/([^/]+)"), "user"),
+    ("POST", re.compile(r"subscriptions"), "subscribe"),
+    ("DELETE", re.compile(r"webhooks/([^/]+)/subscriptions/([^/]+)"), "unsubscribe"),
 )
 
 
@@ -513,6 +581,10 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
             return await _list_connections(request, sim)
         if name == "connection":
             return await _connection(request, sim, groups[0])
+        if name == "subscribe":
+            return await _create_subscription(request, sim)
+        if name == "unsubscribe":
+            return await _delete_subscription(request, sim, groups[0], groups[1])
         return await _delete_user(request, sim, groups[0])
     raise not_found()
 

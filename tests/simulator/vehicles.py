@@ -42,6 +42,7 @@ FIELD_DOMAINS: Final[dict[str, tuple[str, ...]]] = {
     "full_range_km": ("battery",),
     "battery_capacity_kwh": ("battery",),
     "charge_limit": ("charge",),
+    "location_charge_limit": ("charge",),
     "plugged_in": ("charge", "security"),
     "charging": ("charge",),
     "charger_kw": ("charge",),
@@ -51,6 +52,7 @@ FIELD_DOMAINS: Final[dict[str, tuple[str, ...]]] = {
     "fuel_full_range_km": ("fuel",),
     "oil_life": ("oil",),
     "tire_kpa": ("tires",),
+    "tire_unit": ("tires",),
     "locked": ("security",),
     "doors": ("security",),
     "windows": ("security",),
@@ -113,6 +115,8 @@ class SimVehicle:
     full_range_km: float = 0.0
     soc: float = 0.0
     charge_limit: float = 80.0
+    location_charge_limit: float | None = 90.0
+    """A v3 `LOCATION` charge limit at a place the car is not at (`None`: the car has none)."""
     plugged_in: bool = False
     charging: bool = False
     user_stopped: bool = False
@@ -131,6 +135,8 @@ class SimVehicle:
     tire_kpa: dict[str, float | None] = field(
         default_factory=lambda: dict.fromkeys(POSITIONS, 250.0)
     )
+    tire_unit: str | None = None
+    """How v3 reports tyres: `None` bar without a unit, `"bar"` or `"kPa"` with that unit."""
     locked: bool = True
     doors: dict[str, str] = field(default_factory=lambda: dict.fromkeys(POSITIONS, CLOSED))
     windows: dict[str, str] = field(default_factory=lambda: dict.fromkeys(POSITIONS, CLOSED))
@@ -535,6 +541,7 @@ def demo_vehicles(now: datetime) -> list[SimVehicle]:
         fuel_full_range_km=870.0,
         oil_life=71.0,
         tire_kpa={"frontLeft": 240.0, "frontRight": 241.0, "backLeft": 238.0, "backRight": 239.0},
+        tire_unit="bar",
         sunroof=CLOSED,
         front_trunk=None,
         odometer_km=31042.0,
@@ -582,6 +589,7 @@ def demo_vehicles(now: datetime) -> list[SimVehicle]:
         max_ac_kw=11.0,
         charger_kw=11.0,
         tire_kpa={"frontLeft": 290.0, "frontRight": 290.0, "backLeft": 290.0, "backRight": 290.0},
+        tire_unit="kPa",
         sunroof=None,
         front_trunk=CLOSED,
         odometer_km=42311.7,

@@ -149,13 +149,25 @@ class WebhookService:
         return self.webhooks.get(webhook_id)
 
     def subscribe(self, webhook_id: str, vehicle_id: str) -> None:
-        """Subscribe a car; a configured webhook then sends FIRST_DELIVERY with all signals."""
+        """Subscribe a car: Smartcar retrieves its data into the signal store.
+
+        A webhook with a callback URL then sends FIRST_DELIVERY with all signals.
+        """
         webhook = self.webhooks[webhook_id]
         if vehicle_id not in webhook.subscriptions:
             webhook.subscriptions.append(vehicle_id)
-        vehicle = self._sim.vehicles[vehicle_id]
+        vehicle = self._sim.vehicle(vehicle_id)
         self._last_values[vehicle_id] = self._values(vehicle)
+        self._sim.retrieve(vehicle)
         self._send_state(webhook, vehicle, None)
+
+    def is_subscribed(self, vehicle_id: str, webhook_id: str | None = None) -> bool:
+        """Whether a car is subscribed to a webhook (to any one when `webhook_id` is None)."""
+        return any(
+            vehicle_id in webhook.subscriptions
+            for webhook in self.webhooks.values()
+            if webhook_id in (None, webhook.id)
+        )
 
     def unsubscribe(self, webhook_id: str, vehicle_id: str) -> bool:
         """Unsubscribe a car; return whether it was subscribed."""
@@ -228,9 +240,11 @@ class WebhookService:
         }
 
     def vehicle_changed(self, vehicle: SimVehicle) -> list[str]:
-        """Compare the car's signals with the last look and send VEHICLE_STATE on trigger changes.
+        """Compare the car's signals with the last look; act on trigger changes.
 
-        Returns the signal codes that changed.
+        A change of a trigger signal of a webhook the car is subscribed to makes Smartcar
+        retrieve the car's data (the signal store is refreshed) and send VEHICLE_STATE to each
+        such webhook. Returns the signal codes that changed.
         """
         values = self._values(vehicle)
         before = self._last_values.get(vehicle.id)
@@ -240,9 +254,10 @@ class WebhookService:
         changed = [code for code, value in values.items() if before.get(code) != value]
         if not changed:
             return []
-        for webhook in self.webhooks.values():
-            if vehicle.id not in webhook.subscriptions:
-                continue
+        subscribed = [w for w in self.webhooks.values() if vehicle.id in w.subscriptions]
+        if any(code in webhook.triggers for webhook in subscribed for code in changed):
+            self._sim.retrieve(vehicle)
+        for webhook in subscribed:
             triggered = [code for code in changed if code in webhook.triggers]
             if triggered:
                 self._send_state(webhook, vehicle, triggered)

@@ -116,7 +116,7 @@ def pressure_kpa(value: Any, unit: Any = None) -> float | None:
         return None
     key = unit_key(unit)
     if key in _BAR_UNITS:
-        return result * 100
+        return round(result * 100, 4)
     if key in _PSI_UNITS:
         return result * _PSI_KPA
     return result
@@ -131,7 +131,7 @@ def tire_pressure_kpa(value: Any, unit: Any = None) -> float | None:
     if (result := number(value)) is None:
         return None
     if not unit_key(unit) and result < _UNITLESS_BAR_BELOW:
-        return result * 100
+        return round(result * 100, 4)
     return pressure_kpa(result, unit)
 
 
