@@ -231,6 +231,14 @@ async def test_store_survives_the_state_file(
     other = Simulator()
     other.load(path)
     assert other.store.vehicles[BEV] == stored
+    # A state saved before auto-enrollment: switched on at start, its connected cars enroll.
+    sim.webhooks.unsubscribe(const.WEBHOOK_ID, const.ICE_VEHICLE_ID)
+    sim.store.forget(const.ICE_VEHICLE_ID)
+    sim.save(path)
+    enrolled = Simulator(state_file=path, auto_enroll=True)
+    assert enrolled.webhooks.is_subscribed(const.ICE_VEHICLE_ID)
+    assert enrolled.store.get(const.ICE_VEHICLE_ID) is not None
+    assert enrolled.store.vehicles[BEV] == stored
     connection = sim.connection_for(const.DEMO_USER_ID, BEV)
     assert connection is not None
     sim.delete_connection(connection)

@@ -153,6 +153,7 @@ async def test_subscription_and_state_events(
         assert soc["body"] == {"unit": "percent", "value": 55.0}
         assert soc["status"] == {"value": "SUCCESS"}
         assert set(soc["meta"]) == {"retrievedAt", "oemUpdatedAt"}
+        assert all(isinstance(value, int) for value in soc["meta"].values())  # epoch ms
         assert (soc["name"], soc["group"]) == ("StateOfCharge", "TractionBattery")
         for headers, body in zip(receiver.headers, receiver.bodies, strict=True):
             assert headers["SC-Signature"] == _hmac(body)

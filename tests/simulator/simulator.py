@@ -170,6 +170,8 @@ class Simulator:
         self._build_world()
         if self.state_file is not None and self.state_file.exists():
             self.load(self.state_file)
+        if self.config.auto_enroll:
+            self.enroll_connected()  # cars connected in a loaded state file
         self.app = self._build_app()
 
     # ----------------------------------------------------------------- world
