@@ -149,7 +149,7 @@ async def test_one_failing_path_keeps_the_rest(
 async def test_incompatible_field_is_dropped_for_good(
     hass: HomeAssistant, sim: Simulator, freezer: FrozenDateTimeFactory
 ) -> None:
-    """COMPATIBILITY removes the capability: unavailable now, never asked again."""
+    """COMPATIBILITY removes the capability: its entities leave, and it is never asked again."""
     entry = await setup_entry(hass, v2_entry(sim, vehicle_ids=[BEV]))
     coordinator = _coordinator(entry)
     sim.inject_fault(
@@ -160,9 +160,7 @@ async def test_incompatible_field_is_dropped_for_good(
         times=None,
     )
     await _next_read(hass, freezer, coordinator)
-    assert hass.states.get("sensor.volkswagen_id_4_front_left_tire_pressure").state == (
-        STATE_UNAVAILABLE
-    )
+    assert hass.states.get("sensor.volkswagen_id_4_front_left_tire_pressure") is None
     await _next_read(hass, freezer, coordinator)
     assert "/tires/pressure" not in _batch_paths(sim)[-1]
     assert "tire_pressure" in coordinator.diagnostics()["unsupported"]
@@ -171,12 +169,12 @@ async def test_incompatible_field_is_dropped_for_good(
 async def test_permission_error_on_one_field_never_reauths(
     hass: HomeAssistant, sim: Simulator, freezer: FrozenDateTimeFactory
 ) -> None:
-    """A PERMISSION answer for one path affects only that path."""
+    """A PERMISSION answer for one path removes only that path's entities."""
     entry = await setup_entry(hass, v2_entry(sim, vehicle_ids=[BEV]))
     coordinator = _coordinator(entry)
     sim.inject_fault(vehicle_id=BEV, path="/location", error_type="PERMISSION", times=None)
     await _next_read(hass, freezer, coordinator)
-    assert hass.states.get(TRACKER).state == STATE_UNAVAILABLE
+    assert hass.states.get(TRACKER) is None
     assert hass.states.get(BATTERY).state != STATE_UNAVAILABLE
     assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     await _next_read(hass, freezer, coordinator)
@@ -341,8 +339,8 @@ async def test_a_failing_first_read_does_not_block_setup(
     entry = await setup_entry(hass, v2_entry(sim, vehicle_ids=[BEV]))
     assert entry.state is ConfigEntryState.LOADED
     assert "The first read of Volkswagen ID.4 failed (SERVER:INTERNAL" in caplog.text
-    # Entities exist for what the owner permitted, unavailable until a read works.
-    assert hass.states.get(BATTERY).state == STATE_UNAVAILABLE
+    # Readings appear once their data first arrives; the lock works from the start.
+    assert hass.states.get(BATTERY) is None
     assert hass.states.get("lock.volkswagen_id_4").state == STATE_UNKNOWN
     await _next_read(hass, freezer, _coordinator(entry))
     assert hass.states.get(BATTERY).state != STATE_UNAVAILABLE
@@ -365,7 +363,7 @@ async def test_a_first_read_that_times_out_does_not_block_setup(
     ):
         entry = await setup_entry(hass, v2_entry(sim, vehicle_ids=[BEV]))
     assert entry.state is ConfigEntryState.LOADED
-    assert hass.states.get(BATTERY).state == STATE_UNAVAILABLE
+    assert hass.states.get(BATTERY) is None
 
 
 async def test_first_read_billing_and_all_items_failing(
@@ -485,8 +483,10 @@ async def test_v3_signal_errors_are_per_field(
         error_code="VEHICLE_NOT_CAPABLE",
         times=None,
     )
-    await _next_read(hass, freezer, coordinator)
-    assert hass.states.get(ODOMETER).state == STATE_UNAVAILABLE
+    await coordinator.async_refresh()
+    await hass.async_block_till_done()
+    assert coordinator.last_update_success
+    assert hass.states.get(ODOMETER) is None
     assert hass.states.get(BATTERY).state != STATE_UNAVAILABLE
 
 
@@ -527,7 +527,7 @@ async def test_push_merges_readings_and_backs_off_polling(
 )
 def test_makes_are_shown_as_people_write_them(make: str, shown: str) -> None:
     """Smartcar spells makes in capitals; device names should not shout."""
-    from custom_components.smartcar.coordinator import display_make
+    from custom_components.smartcar.helpers import display_make
 
     assert display_make(make) == shown
 
@@ -535,7 +535,7 @@ def test_makes_are_shown_as_people_write_them(make: str, shown: str) -> None:
 def test_errors_are_described_by_identifiers_only() -> None:
     """Log lines carry type, code, status and request id, never Smartcar's text."""
     from custom_components.smartcar.api import SmartcarOAuthError, SmartcarServerError
-    from custom_components.smartcar.coordinator import describe_error
+    from custom_components.smartcar.helpers import describe_error
 
     assert (
         describe_error(

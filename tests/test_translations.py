@@ -75,7 +75,7 @@ def test_every_key_the_code_uses_is_translated() -> None:
     entity_keys = {key for key in code_keys if key not in exceptions | issues}
     assert code_keys - entity_keys - exceptions - issues == set()
     # Dynamic exception keys: one per VEHICLE_STATE family.
-    from custom_components.smartcar.coordinator import _VEHICLE_STATE_KEYS
+    from custom_components.smartcar.helpers import VEHICLE_STATE_KEYS as _VEHICLE_STATE_KEYS
 
     assert set(_VEHICLE_STATE_KEYS.values()) | {"vehicle_state_unknown"} <= exceptions
     for key in ("update_failed", "update_billing", "update_rate_limited", "update_timeout"):

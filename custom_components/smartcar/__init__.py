@@ -1,8 +1,10 @@
-"""Smartcar: see and control connected cars of many makes through Smartcar's API v2 or v3.
+"""Smartcar: see and control connected cars of many makes through Smartcar's API v3 (or v2).
 
 Setup builds one :class:`SmartcarVehicleCoordinator` per connected vehicle. They share the
 entry's token (renewed by Home Assistant's ``OAuth2Session``) and one client; the store keeps
-per-vehicle metadata and the month's call count so restarts do not spend the allowance.
+per-vehicle metadata, what each vehicle can provide and the month's call count, so restarts
+neither spend the allowance nor change the set of entities. A vehicle another entry already
+provides (the same car under a second Smartcar user) is left to that entry.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from aiohttp import ClientError
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import (
@@ -24,7 +27,6 @@ from homeassistant.helpers import (
     config_entry_oauth2_flow,
     config_validation as cv,
     device_registry as dr,
-    issue_registry as ir,
 )
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.event import async_track_time_interval
@@ -34,26 +36,29 @@ from .api import ApiVersion, Connection, Origins, SmartcarClient, SmartcarError
 from .const import (
     CONF_API_VERSION,
     CONF_CONSENT,
+    CONF_MODE,
     CONF_USER_ID,
     CONFIG_ENTRY_VERSION,
     DOMAIN,
     LOGGER,
     V2_SHUTDOWN,
-    V3_MIGRATION_URL,
     VEHICLE_LIST_INTERVAL,
 )
-from .coordinator import (
-    SmartcarConfigEntry,
-    SmartcarData,
-    SmartcarVehicleCoordinator,
-    describe_error,
+from .coordinator import SmartcarVehicleCoordinator
+from .helpers import describe_error
+from .issues import (
+    async_create_foreign_entry_issue,
+    async_delete_all,
+    async_update_v2_shutdown_issue,
 )
+from .models import SmartcarConfigEntry, SmartcarData
 from .oauth import OAuth2SessionAuth
 from .polling import settings_from_options
 from .storage import SmartcarStore
 from .webhook import async_setup_webhook
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from datetime import datetime
 
     from homeassistant.config_entries import ConfigEntry
@@ -89,22 +94,6 @@ def _is_foreign(entry: ConfigEntry) -> bool:
     )
 
 
-@callback
-def _async_create_foreign_issue(hass: HomeAssistant, entry: ConfigEntry) -> None:
-    """Ask the user to remove an entry this integration cannot use, and to add it again."""
-    ir.async_create_issue(
-        hass,
-        DOMAIN,
-        f"foreign_entry_{entry.entry_id}",
-        is_fixable=True,
-        is_persistent=False,
-        severity=ir.IssueSeverity.ERROR,
-        translation_key="foreign_entry",
-        translation_placeholders={"title": entry.title},
-        data={"entry_id": entry.entry_id},
-    )
-
-
 async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
     """Refuse entries of the other ``smartcar`` integration with a repair issue, no traceback."""
     if _is_foreign(entry):
@@ -113,7 +102,7 @@ async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
             "used; see the repair issue to remove it and add the account again",
             entry.title,
         )
-        _async_create_foreign_issue(hass, entry)
+        async_create_foreign_entry_issue(hass, entry)
         return False
     return True
 
@@ -121,7 +110,7 @@ async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
 async def async_setup_entry(hass: HomeAssistant, entry: SmartcarConfigEntry) -> bool:
     """Connect to Smartcar and set up a coordinator for every connected vehicle."""
     if _is_foreign(entry):
-        _async_create_foreign_issue(hass, entry)
+        async_create_foreign_entry_issue(hass, entry)
         raise ConfigEntryError(translation_domain=DOMAIN, translation_key="foreign_entry")
 
     try:
@@ -157,11 +146,14 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartcarConfigEntry) -> 
         api_version=api_version,
         user_id=entry.data[CONF_USER_ID],
         origins=Origins.from_env(),
+        vehicle_mode=entry.data.get(CONF_MODE),
     )
     store = SmartcarStore(hass, entry.entry_id)
     await store.async_load()
 
-    vehicles = await _async_list_vehicles(client)
+    listed = await _async_list_vehicles(client)
+    shared = _provided_elsewhere(hass, entry, listed)
+    vehicles = {vid: conn for vid, conn in listed.items() if vid not in shared}
     settings = settings_from_options(entry.options)
     coordinators = {
         vehicle_id: SmartcarVehicleCoordinator(
@@ -188,10 +180,16 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartcarConfigEntry) -> 
         store=store,
         coordinators=coordinators,
         settings=settings,
+        shared_elsewhere=shared,
     )
 
     _async_remove_stale_devices(hass, entry, store, set(coordinators))
-    _async_check_v2_shutdown(hass, entry, api_version)
+    async_update_v2_shutdown_issue(
+        hass,
+        entry,
+        on_v2=api_version is ApiVersion.V2,
+        ended=dt_util.now().date() >= V2_SHUTDOWN,
+    )
 
     async def _async_check_vehicle_list(_now: datetime) -> None:
         """Reload when vehicles were connected or disconnected since setup."""
@@ -203,7 +201,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartcarConfigEntry) -> 
         except ConfigEntryNotReady:
             LOGGER.debug("Could not check the list of connected vehicles")
             return
-        if set(current) != set(coordinators):
+        if set(current) != set(coordinators) | set(shared):
             LOGGER.info("The connected vehicles changed; reloading %s", entry.title)
             hass.config_entries.async_schedule_reload(entry.entry_id)
 
@@ -238,10 +236,7 @@ def _raise_first_failure(results: list[BaseException | None]) -> None:
 async def _async_list_vehicles(client: SmartcarClient) -> dict[str, Connection | None]:
     """List the connected vehicles (with their v3 connection, which names make and model)."""
     try:
-        if client.api_version is ApiVersion.V3:
-            connections = await client.async_get_connections(client.user_id)
-            return {connection.vehicle_id: connection for connection in reversed(connections)}
-        return dict.fromkeys(await client.async_get_vehicle_ids())
+        return await client.async_list_vehicles()
     except OAuth2TokenRequestReauthError as err:
         raise ConfigEntryAuthFailed(
             translation_domain=DOMAIN, translation_key="token_rejected"
@@ -264,6 +259,53 @@ async def _async_list_vehicles(client: SmartcarClient) -> dict[str, Connection |
         ) from err
 
 
+def _provided_elsewhere(
+    hass: HomeAssistant, entry: SmartcarConfigEntry, vehicle_ids: Iterable[str]
+) -> dict[str, str]:
+    """Vehicles whose device another Smartcar entry already has, with that entry's title.
+
+    The same car connected by two Smartcar users would otherwise give two sets of entities
+    with the same unique IDs; the entry that set the car up first keeps providing it.
+    """
+    registry = dr.async_get(hass)
+    shared: dict[str, str] = {}
+    for vehicle_id in vehicle_ids:
+        device = registry.async_get_device(identifiers={(DOMAIN, vehicle_id)})
+        if device is None:
+            continue
+        for entry_id in _device_entries(device) - {entry.entry_id}:
+            other = hass.config_entries.async_get_entry(entry_id)
+            if other is not None and other.domain == DOMAIN:
+                LOGGER.warning(
+                    "%s is also connected through the Smartcar account %s, which provides it",
+                    device.name,
+                    other.title,
+                )
+                shared[vehicle_id] = other.title
+                break
+    return shared
+
+
+def _device_entries(device: dr.DeviceEntry) -> set[str]:
+    """The config entries of a device (one since Home Assistant 2026.4; a set before)."""
+    single: str | None = getattr(device, "config_entry_id", None)
+    if single is not None:
+        return {single}
+    entries: set[str] = getattr(device, "config_entries", set())
+    return set(entries)
+
+
+@callback
+def _async_detach_device(
+    registry: dr.DeviceRegistry, device: dr.DeviceEntry, entry_id: str
+) -> None:
+    """Take a device away from this entry: remove it, or detach it where others share it."""
+    if getattr(device, "config_entry_id", None) is not None:
+        registry.async_remove_device(device.id)
+    else:
+        registry.async_update_device(device.id, remove_config_entry_id=entry_id)
+
+
 @callback
 def _async_remove_stale_devices(
     hass: HomeAssistant,
@@ -271,37 +313,15 @@ def _async_remove_stale_devices(
     store: SmartcarStore,
     vehicle_ids: set[str],
 ) -> None:
-    """Remove the devices (and stored records) of vehicles that are no longer connected."""
+    """Detach the devices (and drop stored records) of vehicles this entry no longer has."""
     registry = dr.async_get(hass)
     for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
         ids = {identifier for domain, identifier in device.identifiers if domain == DOMAIN}
         if not ids & vehicle_ids:
             LOGGER.info("Removing the device of a disconnected vehicle: %s", device.name)
-            registry.async_remove_device(device.id)
+            _async_detach_device(registry, device, entry.entry_id)
     for vehicle_id in store.vehicle_ids() - vehicle_ids:
         store.forget(vehicle_id)
-
-
-@callback
-def _async_check_v2_shutdown(
-    hass: HomeAssistant, entry: SmartcarConfigEntry, api_version: ApiVersion
-) -> None:
-    """Warn ahead of Smartcar switching API v2 off, so users move to a v3 application."""
-    issue_id = f"v2_shutdown_{entry.entry_id}"
-    if api_version is not ApiVersion.V2:
-        ir.async_delete_issue(hass, DOMAIN, issue_id)
-        return
-    ended = dt_util.now().date() >= V2_SHUTDOWN
-    ir.async_create_issue(
-        hass,
-        DOMAIN,
-        issue_id,
-        is_fixable=False,
-        severity=ir.IssueSeverity.ERROR if ended else ir.IssueSeverity.WARNING,
-        translation_key="v2_shutdown",
-        translation_placeholders={"title": entry.title, "date": V2_SHUTDOWN.isoformat()},
-        learn_more_url=V3_MIGRATION_URL,
-    )
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: SmartcarConfigEntry) -> bool:
@@ -314,18 +334,16 @@ async def async_remove_entry(hass: HomeAssistant, entry: ConfigEntry) -> None:
     """Forget everything stored for a removed entry, and its repair issues."""
     store = SmartcarStore(hass, entry.entry_id)
     await store.async_load()
-    for vehicle_id in store.vehicle_ids():
-        for prefix in ("billing_limit", "virtual_key"):
-            ir.async_delete_issue(hass, DOMAIN, f"{prefix}_{vehicle_id}")
+    async_delete_all(hass, entry.entry_id, store.vehicle_ids())
     await store.async_remove()
-    for prefix in ("v2_shutdown", "foreign_entry"):
-        ir.async_delete_issue(hass, DOMAIN, f"{prefix}_{entry.entry_id}")
 
 
 async def async_remove_config_entry_device(
     hass: HomeAssistant, entry: SmartcarConfigEntry, device: dr.DeviceEntry
 ) -> bool:
-    """Allow removing a vehicle's device only once the vehicle is no longer connected."""
+    """Allow removing a vehicle's device unless the loaded entry still has the vehicle."""
+    if entry.state is not ConfigEntryState.LOADED:
+        return True
     coordinators = entry.runtime_data.coordinators
     return not any(
         domain == DOMAIN and identifier in coordinators for domain, identifier in device.identifiers

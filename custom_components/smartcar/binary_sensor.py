@@ -14,7 +14,7 @@ from homeassistant.components.binary_sensor import (  # type: ignore[attr-define
 from homeassistant.const import EntityCategory
 
 from .api import Field, Opening, VehicleState
-from .entity import SmartcarEntity, SmartcarEntityDescription, applicable
+from .entity import SmartcarEntity, SmartcarEntityDescription, async_add_when_capable
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-    from .coordinator import SmartcarConfigEntry
+    from .models import SmartcarConfigEntry
 
 # Read-only: the coordinator does the reading.
 PARALLEL_UPDATES = 0
@@ -138,11 +138,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the binary sensors each vehicle can provide."""
-    async_add_entities(
-        SmartcarBinarySensor(coordinator, description)
-        for coordinator in entry.runtime_data.coordinators.values()
-        for description in applicable(coordinator, BINARY_SENSORS)
-    )
+    async_add_when_capable(entry, async_add_entities, BINARY_SENSORS, SmartcarBinarySensor)
 
 
 class SmartcarBinarySensor(SmartcarEntity, BinarySensorEntity):

@@ -61,7 +61,7 @@ from .const import (
     V3_CLIENT_ID_PREFIX,
     ConnectMode,
 )
-from .coordinator import describe_error, display_make
+from .helpers import describe_error, display_make
 from .options_flow import SmartcarOptionsFlow
 
 if TYPE_CHECKING:

@@ -61,8 +61,10 @@ class ConnectMode(StrEnum):
     SIMULATED = "simulated"
 
 
-#: A sleeping car can take minutes to answer; setup must not hang on it.
+#: A sleeping car can take minutes to answer; setup (metadata and first read) must not hang.
 FIRST_REFRESH_TIMEOUT: Final = 120.0
+#: Applied event ids remembered per vehicle, so a redelivered webhook is applied once.
+SEEN_EVENTS: Final = 512
 #: How often the list of connected vehicles is checked for additions and removals.
 VEHICLE_LIST_INTERVAL: Final = timedelta(hours=12)
 #: A spent monthly allowance does not come back soon; look again once a day.
@@ -82,3 +84,5 @@ V2_SHUTDOWN: Final = date(2026, 12, 1)
 DASHBOARD_URL: Final = "https://dashboard.smartcar.com"
 V3_MIGRATION_URL: Final = "https://smartcar.com/docs/api-reference/intro"
 BILLING_URL: Final = "https://dashboard.smartcar.com/team/billing"
+#: Where a Tesla owner pairs Smartcar's virtual key.
+VIRTUAL_KEY_URL: Final = "https://www.tesla.com/_ak/smartcar.com"

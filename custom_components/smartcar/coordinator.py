@@ -1,37 +1,30 @@
-"""One coordinator per vehicle: reads within the call budget, partial results, and commands.
+"""One coordinator per vehicle: it fetches, merges and schedules, and sends the commands.
 
-Data flows from Smartcar into ``coordinator.data`` (a :class:`VehicleState`), commands flow
-from the entities through :meth:`SmartcarVehicleCoordinator.async_command` back to Smartcar,
-and both map Smartcar's failures onto what Home Assistant expects: reauthentication only when
-the credential itself is rejected, ``UpdateFailed`` with ``retry_after`` for throttling, repair
-issues for a spent allowance or a missing Tesla virtual key, and translated errors for commands.
+Reads, pushes and the optimistic state of a command meet in one merge rule (the newer reading
+of each field wins, see ``VehicleState.merged``), always applied to the *current* data after
+the last await, so a read in flight can never undo a command or a push that landed meanwhile.
+A failed read makes readings unavailable but never the controls, and a transient failure is
+retried within minutes. What the vehicle can provide is persisted (``capabilities.py``), the
+error tables live in ``helpers.py`` and the repair issues in ``issues.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
-from dataclasses import dataclass, replace
+from collections import Counter, OrderedDict
+from contextlib import nullcontext
+from dataclasses import replace
+import random
 from typing import TYPE_CHECKING, Any, override
 
-from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.exceptions import (
-    ConfigEntryAuthFailed,
-    HomeAssistantError,
-    ServiceValidationError,
-)
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.core import callback
+from homeassistant.exceptions import ConfigEntryAuthFailed, ServiceValidationError
 from homeassistant.helpers.device_registry import DeviceInfo
-from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
 from .api import (
-    COMMAND_PERMISSIONS,
-    FIELD_PERMISSIONS,
-    V2_FIELD_PATHS,
     VEHICLE_WIDE,
-    ApiVersion,
     ChargingState,
     Command,
     Connection,
@@ -41,18 +34,15 @@ from .api import (
     SmartcarClient,
     SmartcarCompatibilityError,
     SmartcarConnectedServicesAccountError,
-    SmartcarConnectionError,
     SmartcarError,
-    SmartcarPermissionError,
     SmartcarRateLimitError,
     SmartcarTimeoutError,
-    SmartcarVehicleStateError,
     Vehicle,
     VehicleState,
 )
+from .capabilities import VehicleCapabilities
 from .const import (
     BILLING_RETRY_AFTER,
-    BILLING_URL,
     CONF_PERMISSIONS,
     DOMAIN,
     FIRST_REFRESH_TIMEOUT,
@@ -60,106 +50,40 @@ from .const import (
     PLUG_READING_MAX_AGE,
     PUSH_FRESHNESS,
     RATE_LIMIT_RETRY_AFTER,
+    SEEN_EVENTS,
 )
-from .polling import PollingInputs, PollingSettings, next_interval
-from .storage import SmartcarStore, VehicleMetadata
+from .helpers import (
+    ALREADY_DONE,
+    TRANSIENT_ERRORS,
+    command_error,
+    describe_error,
+    display_make,
+    update_failed,
+)
+from .issues import (
+    BILLING_LIMIT,
+    VIRTUAL_KEY,
+    async_create_billing_issue,
+    async_create_virtual_key_issue,
+    async_delete_vehicle_issue,
+)
+from .metadata import MetadataReader
+from .polling import PollingInputs, PollingSettings, next_interval, transient_retry
 
 if TYPE_CHECKING:
-    from collections.abc import Collection, Coroutine, Iterable, Mapping
+    from collections.abc import Collection, Iterable, Mapping
     from datetime import datetime
 
-    from homeassistant.helpers.config_entry_oauth2_flow import OAuth2Session
+    from homeassistant.core import CALLBACK_TYPE, HomeAssistant
 
-type SmartcarConfigEntry = ConfigEntry[SmartcarData]
-
-#: Makes Smartcar spells in capitals that are not simply title-cased for display.
-_MAKE_NAMES: Mapping[str, str] = {
-    "BMW": "BMW",
-    "BYD": "BYD",
-    "GMC": "GMC",
-    "MINI": "MINI",
-    "RAM": "RAM",
-    "MERCEDES-BENZ": "Mercedes-Benz",
-    "ROLLS-ROYCE": "Rolls-Royce",
-    "LAND ROVER": "Land Rover",
-    "ALFA ROMEO": "Alfa Romeo",
-    "CUPRA": "CUPRA",
-    "DS": "DS",
-    "MG": "MG",
-}
-
-#: VEHICLE_STATE codes and the translation key of the error they become, by family.
-_VEHICLE_STATE_KEYS: Mapping[str, str] = {
-    "ASLEEP": "vehicle_asleep",
-    "UNREACHABLE": "vehicle_unreachable",
-    "VEHICLE_OFFLINE_FOR_SERVICE": "vehicle_unreachable",
-    "REMOTE_ACCESS_DISABLED": "remote_access_disabled",
-    "DOOR_OPEN": "vehicle_open",
-    "TRUNK_OPEN": "vehicle_open",
-    "HOOD_OPEN": "vehicle_open",
-    "IN_MOTION": "vehicle_in_use",
-    "IGNITION_ON": "vehicle_in_use",
-    "CHARGING_PLUG_NOT_CONNECTED": "not_plugged_in",
-    "CHARGING_PLUG_CONNECTED": "charging_plug_connected",
-    "CHARGING_IN_PROGRESS": "charging_in_progress",
-    "NOT_CHARGING": "not_charging",
-    "FULLY_CHARGED": "fully_charged",
-    "CHARGE_FAULT": "charge_fault",
-    "LOW_BATTERY": "low_battery",
-}
-
-#: Refusals that mean the vehicle is already where the command would take it.
-_ALREADY_DONE: Mapping[Command, frozenset[str]] = {
-    Command.START_CHARGE: frozenset({"CHARGING_IN_PROGRESS"}),
-    Command.STOP_CHARGE: frozenset({"NOT_CHARGING"}),
-}
-
-
-@dataclass
-class SmartcarData:
-    """What a loaded entry holds: the client, its token session, the store and coordinators."""
-
-    client: SmartcarClient
-    session: OAuth2Session
-    store: SmartcarStore
-    coordinators: dict[str, SmartcarVehicleCoordinator]
-    settings: PollingSettings
-
-
-def display_make(make: str) -> str:
-    """Return a make as people write it (``TESLA`` → ``Tesla``, ``BMW`` stays)."""
-    cleaned = make.strip()
-    if not cleaned:
-        return "Smartcar"
-    if cleaned.upper() in _MAKE_NAMES:
-        return _MAKE_NAMES[cleaned.upper()]
-    if cleaned.isupper():
-        return "-".join(part.capitalize() for part in cleaned.title().split("-"))
-    return cleaned
-
-
-def describe_error(err: BaseException) -> str:
-    """Describe an error for logs by Smartcar's identifiers only, never by its text."""
-    if isinstance(err, SmartcarError):
-        parts = [err.type if err.code is None else f"{err.type}:{err.code}"]
-        if err.status is not None:
-            parts.append(f"HTTP {err.status}")
-        if err.request_id:
-            parts.append(f"request {err.request_id}")
-        return ", ".join(parts)
-    return type(err).__name__
-
-
-def _billing_issue_id(vehicle_id: str) -> str:
-    return f"billing_limit_{vehicle_id}"
-
-
-def _virtual_key_issue_id(vehicle_id: str) -> str:
-    return f"virtual_key_{vehicle_id}"
+    from .api import CommandResult
+    from .entity import CommandSpec
+    from .models import SmartcarConfigEntry
+    from .storage import SmartcarStore
 
 
 class SmartcarVehicleCoordinator(DataUpdateCoordinator[VehicleState]):
-    """Reads one vehicle on the polling policy's schedule and runs its commands."""
+    """Reads one vehicle on the planner's schedule, merges pushes, and runs its commands."""
 
     config_entry: SmartcarConfigEntry
 
@@ -176,7 +100,7 @@ class SmartcarVehicleCoordinator(DataUpdateCoordinator[VehicleState]):
         connection: Connection | None = None,
         fleet_size: int = 1,
     ) -> None:
-        """Prepare the coordinator; nothing is read before the first refresh."""
+        """Prepare the coordinator from what the store remembers; nothing is read yet."""
         super().__init__(
             hass,
             LOGGER,
@@ -197,13 +121,17 @@ class SmartcarVehicleCoordinator(DataUpdateCoordinator[VehicleState]):
             model=(connection.model if connection and connection.model else ""),
             year=(connection.year if connection and connection.year else 0),
         )
-        self.permissions: frozenset[str] = frozenset(entry.data.get(CONF_PERMISSIONS, ()))
-        self._unsupported: set[Field] = set()
-        self._denied: set[Field] = set()
-        self._seen: set[Field] = set()
-        self._first_read_failed = False
+        self.capabilities = VehicleCapabilities.from_record(
+            store.capabilities(vehicle_id, consent),
+            supported=client.supported_fields,
+            permissions=entry.data.get(CONF_PERMISSIONS, ()),
+        )
         self._subscriptions: Counter[Field] = Counter()
+        self._events: OrderedDict[str, None] = OrderedDict()
         self._last_push: datetime | None = None
+        self._transient_failures = 0
+        self._billing_blocked = False
+        self._deadline: float | None = None
 
     # -- identity ----------------------------------------------------------------------------
 
@@ -228,49 +156,41 @@ class SmartcarVehicleCoordinator(DataUpdateCoordinator[VehicleState]):
             serial_number=self.vehicle.vin,
         )
 
-    # -- what to read ------------------------------------------------------------------------
-
-    def _readable(self) -> set[Field]:
-        """Fields this API generation serves, the owner permitted, and the car did not refuse."""
-        return {
-            field
-            for field in self.client.supported_fields
-            if FIELD_PERMISSIONS[field] in self.permissions
-            and field not in self._unsupported
-            and field not in self._denied
-        }
-
-    def _fields_to_read(self) -> set[Field]:
-        """Fields of enabled entities; everything readable until entities have subscribed."""
-        readable = self._readable()
-        if not self._subscriptions:
-            return readable
-        return readable & set(self._subscriptions)
-
-    def calls_per_read(self, fields: Collection[Field] | None = None) -> int:
-        """Billed calls one read costs: one per v2 batch path, one v3 signals request."""
-        fields = self._fields_to_read() if fields is None else fields
-        if not fields:
-            return 0
-        if self.client.api_version is ApiVersion.V3:
-            return 1
-        return len({V2_FIELD_PATHS[field] for field in fields if field in V2_FIELD_PATHS})
-
-    def capable(self, fields: Iterable[Field]) -> bool:
-        """Whether the vehicle provides all ``fields``, so entities for them should exist."""
-        readable = self._readable()
-        return all(
-            field in readable and (self._first_read_failed or field in self._seen)
-            for field in fields
-        )
+    # -- what the vehicle can do -------------------------------------------------------------
 
     def permitted(self, permission: str) -> bool:
         """Whether the owner granted ``permission`` for this vehicle."""
-        return permission in self.permissions
+        return permission in self.capabilities.permissions
+
+    def capable(self, fields: Iterable[Field]) -> bool:
+        """Whether the vehicle has shown all ``fields`` and still provides them."""
+        return self.capabilities.capable(fields)
 
     def is_supported(self, field: Field) -> bool:
         """Whether the field is still read (not refused as incompatible or forbidden)."""
-        return field in self._readable()
+        return self.capabilities.is_readable(field)
+
+    def withdrawn(self, fields: Iterable[Field]) -> bool:
+        """Whether Smartcar said the vehicle cannot (or may not) provide one of ``fields``."""
+        gone = self.capabilities.unsupported | self.capabilities.denied
+        return any(field in gone for field in fields)
+
+    @property
+    def commands_available(self) -> bool:
+        """Whether Smartcar accepts commands (not while the allowance is spent)."""
+        return not self._billing_blocked
+
+    def _fields_to_read(self) -> set[Field]:
+        """Fields of enabled entities, plus those not yet seen (so entities can appear)."""
+        readable = self.capabilities.readable()
+        if not self._subscriptions:
+            return readable
+        unseen = readable - self.capabilities.seen
+        return (readable & set(self._subscriptions)) | unseen
+
+    def calls_per_read(self, fields: Collection[Field] | None = None) -> int:
+        """Billed calls one read costs (the client knows the API's billing)."""
+        return self.client.calls_per_read(self._fields_to_read() if fields is None else fields)
 
     @callback
     def async_subscribe(self, fields: Iterable[Field]) -> CALLBACK_TYPE:
@@ -278,14 +198,23 @@ class SmartcarVehicleCoordinator(DataUpdateCoordinator[VehicleState]):
         wanted = list(fields)
         self._subscriptions.update(wanted)
 
-        @callback
         def unsubscribe() -> None:
             self._subscriptions.subtract(wanted)
             self._subscriptions = +self._subscriptions
 
         return unsubscribe
 
-    # -- budget ------------------------------------------------------------------------------
+    def _learn(self, present: Iterable[Field], errors: Mapping[Field, SmartcarError]) -> set[Field]:
+        """Take in what an answer showed; return the fields now known to be gone."""
+        learned = self.capabilities.learn(present, errors)
+        for field in sorted(learned.removed):
+            LOGGER.info("%s cannot provide %s; its entities are removed", self.display_name, field)
+        self.store.set_capabilities(self.vehicle_id, self.capabilities.as_record(), self._consent)
+        for err in learned.failures.values():
+            self._check_virtual_key(err)
+        return learned.removed
+
+    # -- budget and schedule -----------------------------------------------------------------
 
     def _count_calls(self, calls: int, *, reserved: bool = True) -> None:
         """Count billed calls against this vehicle's month (``reserved`` unless a read)."""
@@ -298,16 +227,10 @@ class SmartcarVehicleCoordinator(DataUpdateCoordinator[VehicleState]):
         """Calls counted against this vehicle in the current month."""
         return self.store.budget(self.vehicle_id, dt_util.utcnow()).used
 
-    def _schedule_next(
-        self, retry_after: float | None = None, state: VehicleState | None = None
-    ) -> None:
-        """Let the polling policy pick when to read next (sooner while the car charges)."""
+    def _schedule_next(self, retry_after: float | None = None, *, transient: bool = False) -> None:
+        """Let the polling policy pick the next read; a transient failure retries sooner."""
         now = dt_util.utcnow()
-        latest = state if state is not None else self.data
-        charging = latest is not None and (
-            (reading := latest.charging_state) is not None
-            and reading.value is ChargingState.CHARGING
-        )
+        reading = self.data.charging_state if self.data is not None else None
         calls = self.calls_per_read()
         decision = next_interval(
             self.settings,
@@ -315,79 +238,130 @@ class SmartcarVehicleCoordinator(DataUpdateCoordinator[VehicleState]):
                 now=now,
                 calls_per_read=calls,
                 budget=self.store.budget(self.vehicle_id, now),
-                charging=charging,
-                push_active=self._push_active(now),
+                charging=reading is not None and reading.value is ChargingState.CHARGING,
+                push_active=self.push_active,
                 retry_after=retry_after,
                 fleet_calls_per_round=calls * self._fleet_size,
             ),
         )
-        self.update_interval = decision.interval
+        interval, reason = decision.interval, decision.reason
+        if transient:
+            retry = transient_retry(self._transient_failures, random.random())  # noqa: S311
+            if interval is None or retry < interval:
+                interval, reason = retry, "transient_failure"
+        self.update_interval = interval
         LOGGER.debug(
             "%s: next read in %s (%s, %d calls left this month)",
             self.name,
-            decision.interval,
-            decision.reason,
+            interval,
+            reason,
             decision.calls_left,
         )
 
-    def _push_active(self, now: datetime) -> bool:
+    @property
+    def push_active(self) -> bool:
         """Whether webhooks delivered data recently enough to rely on them."""
-        return self._last_push is not None and now - self._last_push < PUSH_FRESHNESS
+        return self._last_push is not None and dt_util.utcnow() - self._last_push < PUSH_FRESHNESS
 
     # -- setup and reads ---------------------------------------------------------------------
 
+    def _time_box(self) -> asyncio.Timeout | nullcontext[None]:
+        """The first refresh's shared deadline (metadata and first read); later, none."""
+        if self._deadline is None:
+            return nullcontext()
+        return asyncio.timeout_at(self._deadline)
+
     @override
     async def _async_setup(self) -> None:
-        """Load make, model, VIN and permissions once (from the store when still valid)."""
+        """Load make, model, VIN and permissions once, within the first refresh's deadline."""
+        self._deadline = asyncio.get_running_loop().time() + FIRST_REFRESH_TIMEOUT
         now = dt_util.utcnow()
-        self._unsupported = self.store.unsupported(self.vehicle_id)
-        cached = self.store.metadata(self.vehicle_id, self._consent, now)
-        if cached is None:
-            cached = await self._async_fetch_metadata()
-            if cached is not None:
-                self.store.set_metadata(self.vehicle_id, cached, self._consent, now)
-        if cached is not None:
-            self.vehicle = cached.vehicle
-            self.permissions = frozenset(cached.permissions)
-        self.name = self.display_name
-
-    async def _async_fetch_metadata(self) -> VehicleMetadata | None:
-        """Read the vehicle's identity; what cannot be read falls back, nothing fails setup."""
-        complete = True
-        vehicle = self.vehicle
-        try:
-            vehicle = await self.client.async_get_vehicle(self.vehicle_id)
-        except SmartcarError as err:
-            self._raise_if_reauth(err)
-            LOGGER.warning("Could not read the vehicle's make and model: %s", describe_error(err))
-            complete = False
-        finally:
-            self._count_calls(1)
-        vin: str | None = None
-        if "read_vin" in self.permissions:
+        metadata = self.store.metadata(self.vehicle_id, self._consent, now)
+        if metadata is None:
+            reader = MetadataReader(
+                self.client, self.vehicle, self.capabilities.permissions, self._count_calls
+            )
             try:
-                vin = await self.client.async_get_vin(self.vehicle_id)
+                async with self._time_box():
+                    metadata = await reader.async_read()
+            except TimeoutError:
+                LOGGER.warning("%s did not answer in time; using what is known", self.name)
             except SmartcarError as err:
                 self._raise_if_reauth(err)
-                # Some makes answer 404 for the VIN; the vehicle id identifies the device.
-                LOGGER.info("The vehicle did not report its VIN: %s", describe_error(err))
-            finally:
-                self._count_calls(1)
-        permissions = tuple(self.permissions)
+                raise
+            if metadata is not None:
+                self.store.set_metadata(self.vehicle_id, metadata, self._consent, now)
+            else:
+                metadata = reader.partial
+        self.vehicle = metadata.vehicle
+        self.capabilities.permissions = frozenset(metadata.permissions)
+        self.name = self.display_name
+
+    @override
+    async def _async_update_data(self) -> VehicleState:
+        """Read the fields entities need and merge them into the current data."""
+        first = self.data is None
+        fields = self._fields_to_read()
+        if not fields:
+            self._deadline = None
+            self._schedule_next()
+            return self.data if self.data is not None else VehicleState()
+        calls = self.calls_per_read(fields)
+        started = dt_util.utcnow()
         try:
-            permissions = await self.client.async_get_permissions(self.vehicle_id)
+            async with self._time_box():
+                state = await self.client.async_get_state(self.vehicle_id, fields)
+        except TimeoutError as err:
+            timeout = SmartcarTimeoutError("No answer within the first refresh's time limit")
+            return self._read_failed(timeout, first, err)
         except SmartcarError as err:
-            self._raise_if_reauth(err)
-            LOGGER.warning("Could not read the granted permissions: %s", describe_error(err))
-            complete = False
+            return self._read_failed(err, first, err)
         finally:
-            if self.client.api_version is ApiVersion.V2:
-                self._count_calls(1)
-        self.vehicle = replace(vehicle, vin=vin)
-        self.permissions = frozenset(permissions)
-        if not complete:
-            return None
-        return VehicleMetadata(vehicle=self.vehicle, permissions=tuple(permissions))
+            self._deadline = None
+        self._count_calls(calls, reserved=False)
+        return self._read_succeeded(_stamped(state, started), first)
+
+    def _read_failed(self, err: SmartcarError, first: bool, cause: BaseException) -> VehicleState:
+        """Map a failed read; the first read never blocks setup on a failure."""
+        self._raise_if_reauth(err)
+        retry_after = self._retry_after_for(err)
+        self._note_billing(err)
+        transient = isinstance(err, TRANSIENT_ERRORS)
+        self._transient_failures = self._transient_failures + 1 if transient else 0
+        self._schedule_next(retry_after, transient=transient)
+        if first:
+            # Setup retries every few seconds would burn the monthly allowance; set the
+            # entities up from what is known and read again on the schedule.
+            LOGGER.warning("The first read of %s failed (%s)", self.name, describe_error(err))
+            return self.data if self.data is not None else VehicleState()
+        raise update_failed(err, retry_after) from cause
+
+    def _read_succeeded(self, state: VehicleState, first: bool) -> VehicleState:
+        """Merge what was read into the current data, learn from per-field errors."""
+        for err in state.errors.values():
+            self._raise_if_reauth(err)
+        present = [field for field, _reading in state.readings()]
+        gone = self._learn(present, state.errors)
+        failures = {f: e for f, e in state.errors.items() if f not in gone}
+        current = self.data if self.data is not None else VehicleState()
+        merged = current.merged(state).without(gone)
+        if failures and not present:
+            # Nothing at all came back: the vehicle is unavailable this time.
+            err = _worst(failures.values())
+            if first:
+                return self._first_empty(err, merged)
+            return self._read_failed(err, first, err)
+        self._transient_failures = 0
+        self._billing_blocked = False
+        async_delete_vehicle_issue(self.hass, BILLING_LIMIT, self.vehicle_id)
+        self._schedule_next()
+        return merged
+
+    def _first_empty(self, err: SmartcarError, merged: VehicleState) -> VehicleState:
+        """The first read where every field failed: keep setting up, retry on schedule."""
+        self._note_billing(err)
+        self._schedule_next(self._retry_after_for(err))
+        return merged
 
     def _raise_if_reauth(self, err: SmartcarError) -> None:
         """Start reauthentication when Smartcar rejects the credential itself."""
@@ -398,53 +372,6 @@ class SmartcarVehicleCoordinator(DataUpdateCoordinator[VehicleState]):
                 translation_placeholders={"error": describe_error(err)},
             ) from err
 
-    @override
-    async def _async_update_data(self) -> VehicleState:
-        """Read the fields enabled entities need and merge them into what is known."""
-        first = self.data is None
-        previous = self.data if self.data is not None else VehicleState()
-        fields = self._fields_to_read()
-        if not fields:
-            self._schedule_next()
-            return previous
-        calls = self.calls_per_read(fields)
-        try:
-            async with asyncio.timeout(FIRST_REFRESH_TIMEOUT if first else None):
-                state = await self.client.async_get_state(self.vehicle_id, fields)
-        except TimeoutError as err:
-            timeout = SmartcarTimeoutError("No answer within the first refresh's time limit")
-            return self._read_failed(timeout, first, previous, err)
-        except SmartcarError as err:
-            return self._read_failed(err, first, previous, err)
-        self._count_calls(calls, reserved=False)
-        return self._read_succeeded(state, fields, first, previous)
-
-    def _read_failed(
-        self,
-        err: SmartcarError,
-        first: bool,
-        previous: VehicleState,
-        cause: BaseException,
-    ) -> VehicleState:
-        """Map a failed read; the first read never blocks setup on a transient failure."""
-        self._raise_if_reauth(err)
-        retry_after = self._retry_after_for(err)
-        if isinstance(err, SmartcarBillingError):
-            self._create_billing_issue(err)
-        if first:
-            # Setup retries every few seconds would burn the monthly allowance; set the
-            # entities up instead and let the polling policy decide when to read again.
-            LOGGER.warning(
-                "The first read of %s failed (%s); retrying on the regular schedule",
-                self.name,
-                describe_error(err),
-            )
-            self._first_read_failed = True
-            self._schedule_next(retry_after)
-            return previous
-        self._schedule_next()
-        raise self._update_failed(err, retry_after) from cause
-
     def _retry_after_for(self, err: SmartcarError) -> float | None:
         """How long to wait after a failed read, when Smartcar's answer says so."""
         if isinstance(err, SmartcarBillingError):
@@ -453,365 +380,194 @@ class SmartcarVehicleCoordinator(DataUpdateCoordinator[VehicleState]):
             return err.retry_after if err.retry_after is not None else RATE_LIMIT_RETRY_AFTER
         return err.retry_after
 
-    def _update_failed(self, err: SmartcarError, retry_after: float | None) -> UpdateFailed:
-        """Translate a failed read into ``UpdateFailed``."""
+    def _note_billing(self, err: SmartcarError) -> None:
+        """A spent allowance blocks every request of this vehicle: say so once."""
         if isinstance(err, SmartcarBillingError):
-            key = "update_billing"
-        elif isinstance(err, SmartcarRateLimitError):
-            key = "update_rate_limited"
-        elif isinstance(err, SmartcarTimeoutError):
-            key = "update_timeout"
-        elif isinstance(err, SmartcarConnectionError):
-            key = "update_cannot_connect"
-        elif isinstance(err, SmartcarVehicleStateError):
-            key = "update_vehicle_state"
-        else:
-            key = "update_failed"
-        return UpdateFailed(
-            translation_domain=DOMAIN,
-            translation_key=key,
-            translation_placeholders={
-                "error": describe_error(err),
-                "retry_after": str(round(retry_after or 0)),
-            },
-            retry_after=retry_after,
-        )
-
-    def _read_succeeded(
-        self,
-        state: VehicleState,
-        fields: set[Field],
-        first: bool,
-        previous: VehicleState,
-    ) -> VehicleState:
-        """Keep what was read, learn from per-field errors, and schedule the next read."""
-        read = {field for field, _reading in state.readings()}
-        failures: dict[Field, SmartcarError] = {}
-        for field, err in state.errors.items():
-            self._raise_if_reauth(err)
-            if isinstance(err, SmartcarCompatibilityError):
-                LOGGER.debug("%s cannot provide %s (%s)", self.name, field, describe_error(err))
-                self._unsupported.add(field)
-            elif isinstance(err, SmartcarPermissionError):
-                LOGGER.info(
-                    "%s: no permission to read %s; reconfigure to grant it", self.name, field
-                )
-                self._denied.add(field)
-            else:
-                failures[field] = err
-        self.store.set_unsupported(self.vehicle_id, self._unsupported)
-        self._seen |= read | set(failures)
-        self._first_read_failed = False
-        merged = previous.merged(state)
-        # Fields Smartcar refused are gone for good: drop what an older read held.
-        gone: dict[str, Any] = {
-            field.value: None
-            for field in Field
-            if field not in self._readable() and merged.get(field) is not None
-        }
-        if gone:
-            merged = replace(merged, **gone)
-
-        for err in failures.values():
-            self._check_virtual_key(err)
-        if failures and not read:
-            # Nothing at all came back: the vehicle is unavailable this time.
-            err = self._worst(failures.values())
-            retry_after = self._retry_after_for(err)
-            if isinstance(err, SmartcarBillingError):
-                self._create_billing_issue(err)
-            if first:
-                self._schedule_next(retry_after)
-                return merged
-            self._schedule_next()
-            raise self._update_failed(err, retry_after)
-        # Smartcar answered: requests for this vehicle are accepted again.
-        ir.async_delete_issue(self.hass, DOMAIN, _billing_issue_id(self.vehicle_id))
-        self._schedule_next(state=merged)
-        return merged
-
-    @staticmethod
-    def _worst(errors: Iterable[SmartcarError]) -> SmartcarError:
-        """Pick the error that decides how long to wait: billing, then throttling, then any."""
-        ordered = sorted(
-            errors,
-            key=lambda err: (
-                not isinstance(err, SmartcarBillingError),
-                not isinstance(err, SmartcarRateLimitError),
-            ),
-        )
-        return ordered[0]
+            self._billing_blocked = True
+            async_create_billing_issue(self.hass, self.vehicle_id, self.display_name, err.code)
 
     # -- push --------------------------------------------------------------------------------
 
     @callback
-    def async_push(self, state: VehicleState) -> None:
-        """Merge state pushed by a webhook; polling backs off while pushes keep coming."""
-        self._last_push = dt_util.utcnow()
-        for field, err in state.errors.items():
-            if isinstance(err, SmartcarCompatibilityError):
-                self._unsupported.add(field)
-        readable = self._readable()
-        kept = {field: reading for field, reading in state.readings() if field in readable}
-        pushed = VehicleState.from_readings(kept)
-        self._seen |= set(kept)
+    def async_push(self, state: VehicleState, *, event_id: str | None = None) -> bool:
+        """Merge pushed state; False when the event was already applied."""
+        if event_id is not None:
+            if event_id in self._events:
+                return False
+            self._events[event_id] = None
+            while len(self._events) > SEEN_EVENTS:
+                self._events.popitem(last=False)
+        now = dt_util.utcnow()
+        self._last_push = now
+        compatibility = {
+            field: err
+            for field, err in state.errors.items()
+            if isinstance(err, SmartcarCompatibilityError)
+        }
+        readable = self.capabilities.readable()
+        kept = {
+            field: reading
+            for field, reading in _stamped(state, now).readings()
+            if field in readable
+        }
+        gone = self._learn(kept, compatibility)
+        current = self.data if self.data is not None else VehicleState()
+        pushed = VehicleState.from_readings(kept, current.errors)
+        merged = current.merged(pushed).without(gone)
         self._schedule_next()
-        self.async_set_updated_data((self.data or VehicleState()).merged(pushed))
+        if merged != current:
+            self.async_set_updated_data(merged)
+        return True
 
     @callback
-    def async_push_errors(self, errors: Mapping[Field | str, SmartcarError]) -> None:
+    def async_push_errors(
+        self, errors: Mapping[Field | str, SmartcarError], *, event_id: str | None = None
+    ) -> None:
         """Apply errors a webhook reported, only for what this integration reads.
 
         Errors about signals the integration does not use never start reauthentication
         (spurious reauth loops were a known problem of an earlier integration).
         """
-        readable = self._readable()
+        readable = self.capabilities.readable()
+        compatibility: dict[Field, SmartcarError] = {}
         for key, err in errors.items():
-            if key == VEHICLE_WIDE or key in readable:
-                if err.requires_reauth:
-                    self.config_entry.async_start_reauth(self.hass)
-                    continue
-                self._check_virtual_key(err)
-                if isinstance(err, SmartcarCompatibilityError) and isinstance(key, Field):
-                    self._unsupported.add(key)
-        self.store.set_unsupported(self.vehicle_id, self._unsupported)
+            if key != VEHICLE_WIDE and key not in readable:
+                continue
+            if err.requires_reauth:
+                self.config_entry.async_start_reauth(self.hass)
+                continue
+            self._check_virtual_key(err)
+            if isinstance(err, SmartcarCompatibilityError) and isinstance(key, Field):
+                compatibility[key] = err
+        if gone := self._learn((), compatibility):
+            self.data = (self.data or VehicleState()).without(gone)
         self.async_update_listeners()
-
-    # -- repair issues -----------------------------------------------------------------------
-
-    def _create_billing_issue(self, err: SmartcarError) -> None:
-        """Tell the user the vehicle's monthly allowance (or the plan) blocks requests."""
-        ir.async_create_issue(
-            self.hass,
-            DOMAIN,
-            _billing_issue_id(self.vehicle_id),
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key="billing_limit",
-            translation_placeholders={"vehicle": self.display_name, "code": err.code or "-"},
-            learn_more_url=BILLING_URL,
-        )
-
-    def _check_virtual_key(self, err: SmartcarError) -> None:
-        """Raise the virtual-key repair issue when Tesla wants a key paired."""
-        if not (
-            isinstance(err, SmartcarConnectedServicesAccountError)
-            and err.code == "VIRTUAL_KEY_REQUIRED"
-        ):
-            return
-        ir.async_create_issue(
-            self.hass,
-            DOMAIN,
-            _virtual_key_issue_id(self.vehicle_id),
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key="virtual_key_required",
-            translation_placeholders={"vehicle": self.display_name},
-            learn_more_url=err.resolution_url or "https://www.tesla.com/_ak/smartcar.com",
-        )
 
     # -- commands ----------------------------------------------------------------------------
 
-    async def async_lock(self) -> None:
-        """Lock the doors; shown locked until the next read says otherwise."""
-        await self._async_send(
-            Command.LOCK, self.client.async_lock(self.vehicle_id), {Field.LOCKED: True}
-        )
-
-    async def async_unlock(self) -> None:
-        """Unlock the doors."""
-        await self._async_send(
-            Command.UNLOCK, self.client.async_unlock(self.vehicle_id), {Field.LOCKED: False}
-        )
-
-    async def async_start_charge(self) -> None:
-        """Start charging; refused before sending when the last read says unplugged."""
-        if self._unplugged():
+    async def async_send(self, spec: CommandSpec, value: float | None = None) -> None:
+        """Send a command; on success show the state it leads to until a newer reading."""
+        if spec.command is Command.START_CHARGE and self._unplugged():
             raise ServiceValidationError(
                 translation_domain=DOMAIN,
                 translation_key="not_plugged_in",
                 translation_placeholders={"vehicle": self.display_name},
             )
-        await self._async_send(
-            Command.START_CHARGE,
-            self.client.async_start_charge(self.vehicle_id),
-            {Field.CHARGING_STATE: ChargingState.CHARGING},
-        )
-
-    async def async_stop_charge(self) -> None:
-        """Stop charging."""
-        await self._async_send(
-            Command.STOP_CHARGE,
-            self.client.async_stop_charge(self.vehicle_id),
-            {Field.CHARGING_STATE: ChargingState.NOT_CHARGING},
-        )
-
-    async def async_set_charge_limit(self, percent: float) -> None:
-        """Set the charge limit (the number entity keeps it within 50-100 %)."""
-        await self._async_send(
-            Command.SET_CHARGE_LIMIT,
-            self.client.async_set_charge_limit(self.vehicle_id, percent),
-            {Field.CHARGE_LIMIT: float(percent)},
-        )
-
-    async def _async_send(
-        self,
-        command: Command,
-        request: Coroutine[Any, Any, Any],
-        expected: Mapping[Field, Any],
-    ) -> None:
-        """Send a command; on success show the expected state until the next read."""
-        LOGGER.debug("%s: sending %s", self.name, command)
+        LOGGER.debug("%s: sending %s", self.name, spec.command)
+        sent_at = dt_util.utcnow()
         try:
-            await request
+            result = await self._request(spec.command, value)
         except SmartcarError as err:
-            if err.code in _ALREADY_DONE.get(command, ()):
-                LOGGER.debug("%s: %s was already the case", self.name, command)
-            else:
-                LOGGER.debug("%s: %s failed: %s", self.name, command, describe_error(err))
-                raise self._command_error(command, err) from err
+            if err.code not in ALREADY_DONE.get(spec.command, ()):
+                LOGGER.debug("%s: %s failed: %s", self.name, spec.command, describe_error(err))
+                self._command_refused(err)
+                raise command_error(err, spec.command, self.display_name) from err
+            LOGGER.debug("%s: %s was already the case", self.name, spec.command)
+        else:
+            if not result.confirmed:
+                LOGGER.info(
+                    "%s: %s was sent; Smartcar has not confirmed it yet", self.name, spec.command
+                )
         finally:
             self._count_calls(1)
-        ir.async_delete_issue(self.hass, DOMAIN, _virtual_key_issue_id(self.vehicle_id))
-        self._apply(expected)
+        self._billing_blocked = False
+        async_delete_vehicle_issue(self.hass, VIRTUAL_KEY, self.vehicle_id)
+        expected = spec.value if spec.value is not None else value
+        self._apply({spec.field: expected}, sent_at)
+
+    async def _request(self, command: Command, value: float | None) -> CommandResult:
+        """Call the client for one command."""
+        vehicle_id = self.vehicle_id
+        if command is Command.SET_CHARGE_LIMIT:
+            return await self.client.async_set_charge_limit(vehicle_id, float(value or 0))
+        senders = {
+            Command.LOCK: self.client.async_lock,
+            Command.UNLOCK: self.client.async_unlock,
+            Command.START_CHARGE: self.client.async_start_charge,
+            Command.STOP_CHARGE: self.client.async_stop_charge,
+        }
+        return await senders[command](vehicle_id)
+
+    def _command_refused(self, err: SmartcarError) -> None:
+        """What a refusal means beyond the error the user sees."""
+        if err.requires_reauth:
+            self.config_entry.async_start_reauth(self.hass)
+        self._note_billing(err)
+        self._check_virtual_key(err)
 
     def _unplugged(self) -> bool:
-        """Whether a recent read says the charging cable is not connected.
+        """Whether a recent reading says the charging cable is not connected.
 
         An older reading may be out of date (the car was plugged in since), so then the
         command is sent and Smartcar's own answer decides.
         """
-        reading = self.data.plugged_in
-        if reading is None or reading.value is not False:
+        reading = self.data.plugged_in if self.data is not None else None
+        if reading is None or reading.value is not False or reading.optimistic:
             return False
         seen = reading.fetched_at or reading.data_age
         return seen is not None and dt_util.utcnow() - seen <= PLUG_READING_MAX_AGE
 
-    @callback
-    def _apply(self, expected: Mapping[Field, Any]) -> None:
-        """Show the state a successful command leads to, without moving the next read."""
-        now = dt_util.utcnow()
-        base = self.data if self.data is not None else VehicleState()
-        changes: dict[str, Any] = {
-            field.value: Reading(value, None, now) for field, value in expected.items()
-        }
-        self.data = replace(base, **changes)
+    def _apply(self, expected: Mapping[Field, Any], sent_at: datetime) -> None:
+        """Show the state a command leads to as an optimistic reading dated when it was sent."""
+        current = self.data if self.data is not None else VehicleState()
+        optimistic = VehicleState.from_readings(
+            {field: Reading(value, sent_at, optimistic=True) for field, value in expected.items()},
+            current.errors,
+        )
+        self.data = current.merged(replace(optimistic, store_empty=current.store_empty))
         self.async_update_listeners()
 
-    def _command_error(self, command: Command, err: SmartcarError) -> HomeAssistantError:
-        """Translate a refused command into an error that names Smartcar's reason."""
-        placeholders = {
-            "vehicle": self.display_name,
-            "command": str(command),
-            "error": describe_error(err),
-        }
-        if err.requires_reauth:
-            self.config_entry.async_start_reauth(self.hass)
-            return HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="reauth_required",
-                translation_placeholders=placeholders,
+    def _check_virtual_key(self, err: SmartcarError) -> None:
+        """Raise the virtual-key repair issue when Tesla wants a key paired."""
+        if isinstance(err, SmartcarConnectedServicesAccountError) and (
+            err.code == "VIRTUAL_KEY_REQUIRED"
+        ):
+            async_create_virtual_key_issue(
+                self.hass, self.vehicle_id, self.display_name, err.resolution_url
             )
-        if isinstance(err, SmartcarVehicleStateError):
-            key = _VEHICLE_STATE_KEYS.get(err.code or "", "vehicle_state_unknown")
-            if key == "not_plugged_in":
-                return ServiceValidationError(
-                    translation_domain=DOMAIN,
-                    translation_key=key,
-                    translation_placeholders=placeholders,
-                )
-            return HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key=key,
-                translation_placeholders=placeholders,
-            )
-        if isinstance(err, SmartcarRateLimitError):
-            retry_after = err.retry_after if err.retry_after is not None else RATE_LIMIT_RETRY_AFTER
-            return HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="rate_limited",
-                translation_placeholders={**placeholders, "retry_after": str(round(retry_after))},
-            )
-        if isinstance(err, SmartcarBillingError):
-            self._create_billing_issue(err)
-            return HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="billing_limit",
-                translation_placeholders={**placeholders, "code": err.code or "-"},
-            )
-        if isinstance(err, SmartcarConnectedServicesAccountError):
-            if err.code == "VIRTUAL_KEY_REQUIRED":
-                self._check_virtual_key(err)
-                return HomeAssistantError(
-                    translation_domain=DOMAIN,
-                    translation_key="virtual_key_required",
-                    translation_placeholders={
-                        **placeholders,
-                        "url": err.resolution_url or "https://www.tesla.com/_ak/smartcar.com",
-                    },
-                )
-            return HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="account_issue",
-                translation_placeholders={**placeholders, "code": err.code or "-"},
-            )
-        if isinstance(err, SmartcarPermissionError):
-            return HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="permission_missing",
-                translation_placeholders={
-                    **placeholders,
-                    "permission": COMMAND_PERMISSIONS[command],
-                },
-            )
-        if isinstance(err, SmartcarCompatibilityError):
-            return HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="not_capable",
-                translation_placeholders=placeholders,
-            )
-        if isinstance(err, SmartcarTimeoutError):
-            return HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="command_timeout",
-                translation_placeholders=placeholders,
-            )
-        if isinstance(err, SmartcarConnectionError):
-            return HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="cannot_connect",
-                translation_placeholders=placeholders,
-            )
-        return HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="command_failed",
-            translation_placeholders={
-                **placeholders,
-                "type": err.type,
-                "code": err.code or "-",
-            },
-        )
 
-    # -- lifecycle ---------------------------------------------------------------------------
+    # -- what entities and diagnostics show --------------------------------------------------
 
     def reading_time(self) -> datetime | None:
-        """When the freshest value of this vehicle was recorded by the car (or fetched)."""
+        """When the freshest real reading was recorded by the car (or retrieved)."""
         times = [
             moment
             for _field, reading in self.data.readings()
-            if (moment := reading.data_age or reading.fetched_at) is not None
+            if not reading.optimistic and (moment := reading.moment) is not None
         ]
         return max(times, default=None)
 
     def diagnostics(self) -> dict[str, Any]:
         """What the coordinator learned about the vehicle's fields, for diagnostics."""
         return {
-            "readable": sorted(self._readable()),
-            "unsupported": sorted(self._unsupported),
-            "denied": sorted(self._denied),
-            "seen": sorted(self._seen),
+            "readable": sorted(self.capabilities.readable()),
+            "unsupported": sorted(self.capabilities.unsupported),
+            "denied": sorted(self.capabilities.denied),
+            "seen": sorted(self.capabilities.seen),
             "subscribed": sorted(self._subscriptions),
-            "first_read_failed": self._first_read_failed,
-            "push_active": self._push_active(dt_util.utcnow()),
+            "push_active": self.push_active,
+            "events_remembered": len(self._events),
+            "transient_failures": self._transient_failures,
             "calls_per_read": self.calls_per_read(),
         }
+
+
+def _stamped(state: VehicleState, moment: datetime) -> VehicleState:
+    """Date readings that carry no time at all with ``moment`` (when the read was sent)."""
+    changes: dict[str, Any] = {
+        field.value: replace(reading, fetched_at=moment)
+        for field, reading in state.readings()
+        if reading.moment is None
+    }
+    return replace(state, **changes) if changes else state
+
+
+def _worst(errors: Iterable[SmartcarError]) -> SmartcarError:
+    """Pick the error that decides how long to wait: billing, then throttling, then any."""
+    return min(
+        errors,
+        key=lambda err: (
+            not isinstance(err, SmartcarBillingError),
+            not isinstance(err, SmartcarRateLimitError),
+        ),
+    )

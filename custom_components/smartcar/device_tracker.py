@@ -13,13 +13,13 @@ from homeassistant.components.device_tracker import (  # type: ignore[attr-defin
 )
 
 from .api import Field
-from .entity import SmartcarEntity, SmartcarEntityDescription, applicable
+from .entity import SmartcarEntity, SmartcarEntityDescription, async_add_when_capable
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-    from .coordinator import SmartcarConfigEntry
+    from .models import SmartcarConfigEntry
 
 # Read-only: the coordinator does the reading.
 PARALLEL_UPDATES = 0
@@ -45,11 +45,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add a tracker for every vehicle whose owner shares its location."""
-    async_add_entities(
-        SmartcarTracker(coordinator, description)
-        for coordinator in entry.runtime_data.coordinators.values()
-        for description in applicable(coordinator, TRACKERS)
-    )
+    async_add_when_capable(entry, async_add_entities, TRACKERS, SmartcarTracker)
 
 
 class SmartcarTracker(SmartcarEntity, TrackerEntity):

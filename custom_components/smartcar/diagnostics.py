@@ -12,7 +12,8 @@ if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
 
     from .api import Reading, VehicleState
-    from .coordinator import SmartcarConfigEntry, SmartcarVehicleCoordinator
+    from .coordinator import SmartcarVehicleCoordinator
+    from .models import SmartcarConfigEntry
 
 TO_REDACT = {
     "access_token",
@@ -70,7 +71,7 @@ def _vehicle(coordinator: SmartcarVehicleCoordinator) -> dict[str, Any]:
         "model": vehicle.model,
         "year": vehicle.year,
         "vin": vehicle.vin,
-        "permissions": sorted(coordinator.permissions),
+        "permissions": sorted(coordinator.capabilities.permissions),
         "diagnostics": coordinator.diagnostics(),
         "last_update_success": coordinator.last_update_success,
         "last_exception": (

@@ -1,24 +1,43 @@
-"""The base of every Smartcar entity: its device, its fields, and when it is available.
+"""The base of every Smartcar entity: its device, its fields, its commands, its availability.
 
-An entity is declared by a description naming the fields it shows and the permissions it
-needs; the platforms create it only where the vehicle can provide those fields. Added entities
-tell the coordinator which fields to read, so disabled entities cost no billed calls.
+An entity is declared by a description naming the fields it shows, the permissions it needs
+and, for controls, the command behind each action with the state it leads to. Platforms add an
+entity once the vehicle has shown its fields (at setup from what the store remembers, or later
+when data first arrives) and the entity leaves the registry when Smartcar says the vehicle
+cannot provide them. Controls stay available while reads fail: a failed read never silences a
+command.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, override
+from functools import partial
+from typing import TYPE_CHECKING, Any, override
 
+from homeassistant.core import callback
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
+from .const import LOGGER
 from .coordinator import SmartcarVehicleCoordinator
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
-    from .api import Field, VehicleState
+    from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+    from .api import Command, Field, VehicleState
+    from .models import SmartcarConfigEntry
+
+
+@dataclass(frozen=True, slots=True)
+class CommandSpec:
+    """A command and the state it leads to: ``field`` becomes ``value`` (or the argument)."""
+
+    command: Command
+    field: Field
+    value: Any = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -28,8 +47,10 @@ class SmartcarEntityDescription(EntityDescription):
     fields: tuple[Field, ...] = ()
     #: Control permissions the entity needs besides the fields' read permissions.
     permissions: tuple[str, ...] = ()
-    #: Whether the entity is still wanted when its fields cannot be read (command entities).
+    #: Whether the entity needs its fields to exist (a lock can work without its state).
     needs_fields: bool = True
+    #: Whether the entity sends commands (then it stays available while reads fail).
+    controls: bool = False
 
 
 def applicable[D: SmartcarEntityDescription](
@@ -42,6 +63,36 @@ def applicable[D: SmartcarEntityDescription](
         if all(coordinator.permitted(permission) for permission in description.permissions)
         and (not description.needs_fields or coordinator.capable(description.fields))
     ]
+
+
+@callback
+def async_add_when_capable[D: SmartcarEntityDescription](
+    entry: SmartcarConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    descriptions: Iterable[D],
+    factory: Callable[[SmartcarVehicleCoordinator, D], SmartcarEntity],
+) -> None:
+    """Add each vehicle's entities now, and later ones as soon as their data first arrives."""
+    wanted = tuple(descriptions)
+    for coordinator in entry.runtime_data.coordinators.values():
+        added: set[str] = set()
+
+        @callback
+        def add_new(
+            coordinator: SmartcarVehicleCoordinator = coordinator, added: set[str] = added
+        ) -> None:
+            new = [d for d in applicable(coordinator, wanted) if d.key not in added]
+            entities = []
+            for description in new:
+                added.add(description.key)
+                entity = factory(coordinator, description)
+                entity.async_on_remove(partial(added.discard, description.key))
+                entities.append(entity)
+            if entities:
+                async_add_entities(entities)
+
+        add_new()
+        entry.async_on_unload(coordinator.async_add_listener(add_new))
 
 
 class SmartcarEntity(CoordinatorEntity[SmartcarVehicleCoordinator]):
@@ -67,6 +118,20 @@ class SmartcarEntity(CoordinatorEntity[SmartcarVehicleCoordinator]):
         await super().async_added_to_hass()
         self.async_on_remove(self.coordinator.async_subscribe(self.entity_description.fields))
 
+    @callback
+    @override
+    def _handle_coordinator_update(self) -> None:
+        """Update, or leave the registry once Smartcar says the fields are gone for good."""
+        description = self.entity_description
+        if description.needs_fields and self.coordinator.withdrawn(description.fields):
+            LOGGER.info("Removing %s: the vehicle cannot provide it", self.entity_id)
+            if self.registry_entry is not None:
+                er.async_get(self.hass).async_remove(self.entity_id)
+            else:
+                self.hass.async_create_task(self.async_remove(force_remove=True))
+            return
+        super()._handle_coordinator_update()
+
     @property
     def state_data(self) -> VehicleState:
         """The vehicle's current state."""
@@ -75,12 +140,15 @@ class SmartcarEntity(CoordinatorEntity[SmartcarVehicleCoordinator]):
     @property
     @override
     def available(self) -> bool:
-        """Available while the vehicle answers and every field has a value."""
+        """Controls: while Smartcar accepts commands. Readings: while they can be read."""
+        description = self.entity_description
+        if description.controls:
+            return self.coordinator.commands_available
         if not super().available:
             return False
-        if not self.entity_description.needs_fields:
+        if not description.needs_fields:
             return True
         return all(
             self.coordinator.is_supported(field) and self.state_data.get(field) is not None
-            for field in self.entity_description.fields
+            for field in description.fields
         )

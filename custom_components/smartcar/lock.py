@@ -7,16 +7,17 @@ from typing import TYPE_CHECKING, Any, override
 
 from homeassistant.components.lock import LockEntity, LockEntityDescription
 
-from .api import Field, Permission, VehicleState
-from .entity import SmartcarEntity, SmartcarEntityDescription, applicable
+from .api import Command, Field, Permission, VehicleState
+from .entity import CommandSpec, SmartcarEntity, SmartcarEntityDescription, async_add_when_capable
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
+    from collections.abc import Callable
 
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-    from .coordinator import SmartcarConfigEntry, SmartcarVehicleCoordinator
+    from .coordinator import SmartcarVehicleCoordinator
+    from .models import SmartcarConfigEntry
 
 # Commands change the car; one at a time per platform keeps them in the order they were asked.
 PARALLEL_UPDATES = 1
@@ -27,8 +28,8 @@ class SmartcarLockEntityDescription(SmartcarEntityDescription, LockEntityDescrip
     """A lock: how to read whether it is locked, and how to lock and unlock it."""
 
     is_locked_fn: Callable[[VehicleState], bool | None]
-    lock_fn: Callable[[SmartcarVehicleCoordinator], Awaitable[None]]
-    unlock_fn: Callable[[SmartcarVehicleCoordinator], Awaitable[None]]
+    lock: CommandSpec
+    unlock: CommandSpec
 
 
 def _locked(state: VehicleState) -> bool | None:
@@ -47,9 +48,10 @@ LOCKS: tuple[SmartcarLockEntityDescription, ...] = (
         # Some cars can be locked remotely without reporting their lock state (issue #61 of
         # an earlier integration): the lock exists whenever locking is permitted.
         needs_fields=False,
+        controls=True,
         is_locked_fn=_locked,
-        lock_fn=lambda coordinator: coordinator.async_lock(),
-        unlock_fn=lambda coordinator: coordinator.async_unlock(),
+        lock=CommandSpec(Command.LOCK, Field.LOCKED, True),
+        unlock=CommandSpec(Command.UNLOCK, Field.LOCKED, False),
     ),
 )
 
@@ -60,11 +62,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add a lock for every vehicle whose owner allowed locking."""
-    async_add_entities(
-        SmartcarLock(coordinator, description)
-        for coordinator in entry.runtime_data.coordinators.values()
-        for description in applicable(coordinator, LOCKS)
-    )
+    async_add_when_capable(entry, async_add_entities, LOCKS, SmartcarLock)
 
 
 class SmartcarLock(SmartcarEntity, LockEntity):
@@ -74,6 +72,17 @@ class SmartcarLock(SmartcarEntity, LockEntity):
     # Always the device's name, even if a translation ever gave the key a name: Assist
     # matches "lock <car>" against it. The translation key only selects the icons.
     _attr_name = None
+
+    def __init__(
+        self,
+        coordinator: SmartcarVehicleCoordinator,
+        description: SmartcarLockEntityDescription,
+    ) -> None:
+        """A lock whose state cannot be read shows an assumed state, not a made-up one."""
+        super().__init__(coordinator, description)
+        self._attr_assumed_state = not all(
+            coordinator.is_supported(field) for field in description.fields
+        )
 
     @property
     @override
@@ -87,7 +96,7 @@ class SmartcarLock(SmartcarEntity, LockEntity):
         self._attr_is_locking = True
         self.async_write_ha_state()
         try:
-            await self.entity_description.lock_fn(self.coordinator)
+            await self.coordinator.async_send(self.entity_description.lock)
         finally:
             self._attr_is_locking = False
             self.async_write_ha_state()
@@ -98,7 +107,7 @@ class SmartcarLock(SmartcarEntity, LockEntity):
         self._attr_is_unlocking = True
         self.async_write_ha_state()
         try:
-            await self.entity_description.unlock_fn(self.coordinator)
+            await self.coordinator.async_send(self.entity_description.unlock)
         finally:
             self._attr_is_unlocking = False
             self.async_write_ha_state()

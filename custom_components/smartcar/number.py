@@ -13,16 +13,16 @@ from homeassistant.components.number import (
 )
 from homeassistant.const import PERCENTAGE
 
-from .api import Field, Permission, VehicleState
-from .entity import SmartcarEntity, SmartcarEntityDescription, applicable
+from .api import Command, Field, Permission, VehicleState
+from .entity import CommandSpec, SmartcarEntity, SmartcarEntityDescription, async_add_when_capable
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
+    from collections.abc import Callable
 
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-    from .coordinator import SmartcarConfigEntry, SmartcarVehicleCoordinator
+    from .models import SmartcarConfigEntry
 
 # Commands change the car; one at a time per platform keeps them in the order they were asked.
 PARALLEL_UPDATES = 1
@@ -33,7 +33,8 @@ class SmartcarNumberEntityDescription(SmartcarEntityDescription, NumberEntityDes
     """A number: how to read it and how to set it."""
 
     value_fn: Callable[[VehicleState], float | None]
-    set_value_fn: Callable[[SmartcarVehicleCoordinator, float], Awaitable[None]]
+    #: The command that sets the value; the value itself is the state it leads to.
+    set_value: CommandSpec
 
 
 def _charge_limit(state: VehicleState) -> float | None:
@@ -54,8 +55,9 @@ NUMBERS: tuple[SmartcarNumberEntityDescription, ...] = (
         mode=NumberMode.SLIDER,
         fields=(Field.CHARGE_LIMIT,),
         permissions=(Permission.CONTROL_CHARGE,),
+        controls=True,
         value_fn=_charge_limit,
-        set_value_fn=lambda coordinator, value: coordinator.async_set_charge_limit(value),
+        set_value=CommandSpec(Command.SET_CHARGE_LIMIT, Field.CHARGE_LIMIT),
     ),
 )
 
@@ -66,11 +68,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add a charge limit for every vehicle that reports one and may be controlled."""
-    async_add_entities(
-        SmartcarNumber(coordinator, description)
-        for coordinator in entry.runtime_data.coordinators.values()
-        for description in applicable(coordinator, NUMBERS)
-    )
+    async_add_when_capable(entry, async_add_entities, NUMBERS, SmartcarNumber)
 
 
 class SmartcarNumber(SmartcarEntity, NumberEntity):
@@ -87,4 +85,4 @@ class SmartcarNumber(SmartcarEntity, NumberEntity):
     @override
     async def async_set_native_value(self, value: float) -> None:
         """Send the new charge limit."""
-        await self.entity_description.set_value_fn(self.coordinator, value)
+        await self.coordinator.async_send(self.entity_description.set_value, float(value))

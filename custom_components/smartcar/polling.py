@@ -48,6 +48,12 @@ MAX_INTERVAL = timedelta(hours=24)
 MIN_FIXED_INTERVAL = timedelta(minutes=15)
 DEFAULT_FIXED_MINUTES = 720
 APP_BUCKET_REFILL_PER_MINUTE = 2.0
+#: After a transient read failure (5xx, timeout, lost connection) the read is retried after
+#: one minute, then two, four … up to fifteen, each spread by up to a fifth either way so
+#: that many vehicles do not retry in step. Smartcar does not bill requests it failed.
+TRANSIENT_RETRY_FIRST = timedelta(minutes=1)
+TRANSIENT_RETRY_MAX = timedelta(minutes=15)
+TRANSIENT_RETRY_SPREAD = 0.2
 # A few minutes after the month rolls over, so clocks that differ a little agree it has.
 MONTH_ROLLOVER_GRACE = timedelta(minutes=5)
 
@@ -236,6 +242,16 @@ def _under_pace(
     spent = budget.reads / share
     elapsed = (now - start) / (end - start)
     return spent < elapsed
+
+
+def transient_retry(failures: int, jitter: float) -> timedelta:
+    """Wait before retrying a read after ``failures`` transient failures in a row.
+
+    ``jitter`` is a number in [0, 1) (a random draw in production, fixed in tests).
+    """
+    doubling = TRANSIENT_RETRY_FIRST * (1 << min(max(failures - 1, 0), 16))
+    base = min(doubling, TRANSIENT_RETRY_MAX)
+    return base * (1 - TRANSIENT_RETRY_SPREAD + 2 * TRANSIENT_RETRY_SPREAD * jitter)
 
 
 def _app_bucket_floor(fleet_calls_per_round: int) -> timedelta:

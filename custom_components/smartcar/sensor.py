@@ -27,7 +27,7 @@ from homeassistant.const import (
 from homeassistant.helpers.typing import StateType
 
 from .api import ChargingState, Field, TirePressure
-from .entity import SmartcarEntity, SmartcarEntityDescription, applicable
+from .entity import SmartcarEntity, SmartcarEntityDescription, async_add_when_capable
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -35,7 +35,8 @@ if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-    from .coordinator import SmartcarConfigEntry, SmartcarVehicleCoordinator
+    from .coordinator import SmartcarVehicleCoordinator
+    from .models import SmartcarConfigEntry
 
 # Read-only: the coordinator does the reading.
 PARALLEL_UPDATES = 0
@@ -243,11 +244,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the sensors each vehicle can provide."""
-    async_add_entities(
-        SmartcarSensor(coordinator, description)
-        for coordinator in entry.runtime_data.coordinators.values()
-        for description in applicable(coordinator, SENSORS)
-    )
+    async_add_when_capable(entry, async_add_entities, SENSORS, SmartcarSensor)
 
 
 class SmartcarSensor(SmartcarEntity, SensorEntity):

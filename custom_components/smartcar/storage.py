@@ -3,7 +3,8 @@
 Every Smartcar call is billed per vehicle, so re-reading a vehicle's make, VIN and granted
 permissions on every Home Assistant restart would spend a noticeable share of the monthly
 allowance. This store keeps that metadata (for at most ``METADATA_MAX_AGE``, and only for the
-consent it was read under), the fields Smartcar said the vehicle cannot provide, and the calls
+consent it was read under), what the vehicle was seen to provide and what Smartcar said it cannot
+or may not provide (so a restart recreates the same entities before any read), and the calls
 counted this month, which the polling policy needs to stay inside the allowance.
 """
 
@@ -15,11 +16,12 @@ from typing import TYPE_CHECKING, Any, TypedDict
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
-from .api import Field, Vehicle
+from .api import Vehicle
 from .const import DOMAIN, METADATA_MAX_AGE
 from .polling import CallBudget
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from datetime import datetime
 
     from homeassistant.core import HomeAssistant
@@ -39,6 +41,9 @@ class _VehicleRecord(TypedDict, total=False):
     consent: str
     fetched_at: str
     unsupported: list[str]
+    seen: list[str]
+    denied: list[str]
+    denied_consent: str
     budget_month: str
     budget_used: int
     budget_reserved: int
@@ -116,17 +121,31 @@ class SmartcarStore:
         record["fetched_at"] = now.isoformat()
         self._save()
 
-    def unsupported(self, vehicle_id: str) -> set[Field]:
-        """Return the fields Smartcar said this vehicle cannot provide."""
-        names = self._vehicles.get(vehicle_id, {}).get("unsupported", [])
-        return {Field(name) for name in names if name in Field.__members__.values()}
+    def capabilities(self, vehicle_id: str, consent: str) -> dict[str, list[str]]:
+        """What was learned about a vehicle; refusals of another consent are forgotten."""
+        record = self._vehicles.get(vehicle_id, {})
+        return {
+            "seen": list(record.get("seen", ())),
+            "unsupported": list(record.get("unsupported", ())),
+            "denied": list(record.get("denied", ()))
+            if record.get("denied_consent") == consent
+            else [],
+        }
 
-    def set_unsupported(self, vehicle_id: str, fields: set[Field]) -> None:
-        """Remember the fields this vehicle cannot provide."""
+    def set_capabilities(
+        self, vehicle_id: str, learned: Mapping[str, list[str]], consent: str
+    ) -> None:
+        """Remember what was learned about a vehicle (written only when it changed)."""
         record = self._record(vehicle_id)
-        names = sorted(field.value for field in fields)
-        if record.get("unsupported") != names:
-            record["unsupported"] = names
+        changed = False
+        for key in ("seen", "unsupported", "denied"):
+            if record.get(key) != learned[key]:
+                record[key] = learned[key]
+                changed = True
+        if record.get("denied_consent") != consent:
+            record["denied_consent"] = consent
+            changed = True
+        if changed:
             self._save()
 
     def budget(self, vehicle_id: str, now: datetime) -> CallBudget:

@@ -7,16 +7,16 @@ from typing import TYPE_CHECKING, Any, override
 
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
 
-from .api import ChargingState, Field, Permission, VehicleState
-from .entity import SmartcarEntity, SmartcarEntityDescription, applicable
+from .api import ChargingState, Command, Field, Permission, VehicleState
+from .entity import CommandSpec, SmartcarEntity, SmartcarEntityDescription, async_add_when_capable
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
+    from collections.abc import Callable
 
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-    from .coordinator import SmartcarConfigEntry, SmartcarVehicleCoordinator
+    from .models import SmartcarConfigEntry
 
 # Commands change the car; one at a time per platform keeps them in the order they were asked.
 PARALLEL_UPDATES = 1
@@ -27,8 +27,8 @@ class SmartcarSwitchEntityDescription(SmartcarEntityDescription, SwitchEntityDes
     """A switch: how to read it, and the commands behind on and off."""
 
     is_on_fn: Callable[[VehicleState], bool | None]
-    turn_on_fn: Callable[[SmartcarVehicleCoordinator], Awaitable[None]]
-    turn_off_fn: Callable[[SmartcarVehicleCoordinator], Awaitable[None]]
+    turn_on: CommandSpec
+    turn_off: CommandSpec
 
 
 def _charging(state: VehicleState) -> bool | None:
@@ -44,9 +44,10 @@ SWITCHES: tuple[SmartcarSwitchEntityDescription, ...] = (
         translation_key="charging",
         fields=(Field.CHARGING_STATE,),
         permissions=(Permission.CONTROL_CHARGE,),
+        controls=True,
         is_on_fn=_charging,
-        turn_on_fn=lambda coordinator: coordinator.async_start_charge(),
-        turn_off_fn=lambda coordinator: coordinator.async_stop_charge(),
+        turn_on=CommandSpec(Command.START_CHARGE, Field.CHARGING_STATE, ChargingState.CHARGING),
+        turn_off=CommandSpec(Command.STOP_CHARGE, Field.CHARGING_STATE, ChargingState.NOT_CHARGING),
     ),
 )
 
@@ -57,11 +58,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add a charging switch for every vehicle that reports charging and may be controlled."""
-    async_add_entities(
-        SmartcarSwitch(coordinator, description)
-        for coordinator in entry.runtime_data.coordinators.values()
-        for description in applicable(coordinator, SWITCHES)
-    )
+    async_add_when_capable(entry, async_add_entities, SWITCHES, SmartcarSwitch)
 
 
 class SmartcarSwitch(SmartcarEntity, SwitchEntity):
@@ -78,9 +75,9 @@ class SmartcarSwitch(SmartcarEntity, SwitchEntity):
     @override
     async def async_turn_on(self, **kwargs: Any) -> None:
         """Start charging (a translated error when the cable is not plugged in)."""
-        await self.entity_description.turn_on_fn(self.coordinator)
+        await self.coordinator.async_send(self.entity_description.turn_on)
 
     @override
     async def async_turn_off(self, **kwargs: Any) -> None:
         """Stop charging."""
-        await self.entity_description.turn_off_fn(self.coordinator)
+        await self.coordinator.async_send(self.entity_description.turn_off)

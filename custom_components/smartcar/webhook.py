@@ -32,7 +32,8 @@ from .api import (
 from .const import CONF_MANAGEMENT_TOKEN, CONF_USER_ID, CONF_WEBHOOK_ID, DOMAIN, LOGGER
 
 if TYPE_CHECKING:
-    from .coordinator import SmartcarConfigEntry, SmartcarVehicleCoordinator
+    from .coordinator import SmartcarVehicleCoordinator
+    from .models import SmartcarConfigEntry
 
 SIGNATURE_HEADER = "SC-Signature"
 

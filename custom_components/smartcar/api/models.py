@@ -7,12 +7,12 @@ because Smartcar answers each endpoint or signal with data of a different age.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Iterable, Iterator, Mapping
     from datetime import datetime
 
     from .errors import SmartcarError
@@ -72,6 +72,37 @@ class Reading[T]:
     fetched_at: datetime | None = None
     ingested_at: datetime | None = None
     optimistic: bool = False
+
+    @property
+    def moment(self) -> datetime | None:
+        """When the value was true: recorded by the car, else retrieved by Smartcar."""
+        return self.data_age or self.fetched_at
+
+    def supersedes(self, current: Reading[Any]) -> bool:
+        """Whether this reading replaces ``current`` of the same field: the newer one wins.
+
+        Readings are ordered by when the car recorded them, then by when Smartcar retrieved
+        them; on a tie the arriving one wins (it is the same fact, seen again). An optimistic
+        reading (dated when its command was sent) yields to a real one recorded or retrieved
+        at or after that moment, and to nothing older. A reading without any time cannot be
+        ordered and wins by arriving.
+        """
+        if current.optimistic and not self.optimistic:
+            latest = max(
+                (moment for moment in (self.data_age, self.fetched_at) if moment is not None),
+                default=None,
+            )
+            return latest is None or current.data_age is None or latest >= current.data_age
+        mine, theirs = self._order(), current._order()
+        if mine is None or theirs is None:
+            return True
+        return mine >= theirs
+
+    def _order(self) -> tuple[datetime, datetime] | None:
+        first = self.moment
+        if first is None:
+            return None
+        return first, self.fetched_at or first
 
 
 @dataclass(frozen=True)
@@ -152,13 +183,26 @@ class VehicleState:
                 yield item, reading
 
     def merged(self, newer: VehicleState) -> VehicleState:
-        """Overlay a newer state: its readings win where present, and its errors replace ours."""
-        changes: dict[str, Any] = {
-            item.name: getattr(newer, item.name)
-            for item in fields(newer)
-            if item.name != "errors" and getattr(newer, item.name) is not None
-        }
-        return replace(self, **changes, errors=dict(newer.errors))
+        """Overlay ``newer`` field by field, keeping whichever reading is newer.
+
+        This is the one merge rule for reads, pushes and optimistic updates alike (see
+        :meth:`Reading.supersedes`), so nothing that arrives late can roll a value back.
+        The errors and the empty-store flag are those of ``newer``, the latest answer.
+        """
+        changes: dict[str, Any] = {}
+        for item in Field:
+            incoming = newer.get(item)
+            if incoming is None:
+                continue
+            current = self.get(item)
+            if current is None or incoming.supersedes(current):
+                changes[item.value] = incoming
+        return replace(self, **changes, errors=dict(newer.errors), store_empty=newer.store_empty)
+
+    def without(self, gone: Iterable[Field]) -> VehicleState:
+        """This state with the readings of ``gone`` fields dropped."""
+        changes: dict[str, Any] = {item.value: None for item in gone if self.get(item) is not None}
+        return replace(self, **changes) if changes else self
 
     @classmethod
     def from_readings(

@@ -1,0 +1,117 @@
+"""Every repair issue this integration raises, its id and its creation, in one place.
+
+Issue ids name what they are about (a vehicle or an entry), so the same condition never
+raises two issues and removing a vehicle or an entry can clear everything it raised.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
+
+from .const import BILLING_URL, DOMAIN, V2_SHUTDOWN, V3_MIGRATION_URL, VIRTUAL_KEY_URL
+
+if TYPE_CHECKING:
+    from homeassistant.config_entries import ConfigEntry
+
+#: Issues about one vehicle, by id prefix.
+BILLING_LIMIT: Final = "billing_limit"
+VIRTUAL_KEY: Final = "virtual_key"
+VEHICLE_ISSUES: Final = (BILLING_LIMIT, VIRTUAL_KEY)
+#: Issues about one entry, by id prefix.
+V2_SHUTDOWN_ISSUE: Final = "v2_shutdown"
+FOREIGN_ENTRY: Final = "foreign_entry"
+ENTRY_ISSUES: Final = (V2_SHUTDOWN_ISSUE, FOREIGN_ENTRY)
+
+
+def issue_id(prefix: str, subject: str) -> str:
+    """The id of an issue about one vehicle or entry."""
+    return f"{prefix}_{subject}"
+
+
+@callback
+def async_create_billing_issue(
+    hass: HomeAssistant, vehicle_id: str, vehicle: str, code: str | None
+) -> None:
+    """Tell the user the vehicle's monthly allowance (or the plan) blocks requests."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id(BILLING_LIMIT, vehicle_id),
+        is_fixable=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key="billing_limit",
+        translation_placeholders={"vehicle": vehicle, "code": code or "-"},
+        learn_more_url=BILLING_URL,
+    )
+
+
+@callback
+def async_create_virtual_key_issue(
+    hass: HomeAssistant, vehicle_id: str, vehicle: str, url: str | None
+) -> None:
+    """Ask the owner to pair Smartcar's virtual key (Tesla)."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id(VIRTUAL_KEY, vehicle_id),
+        is_fixable=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key="virtual_key_required",
+        translation_placeholders={"vehicle": vehicle},
+        learn_more_url=url or VIRTUAL_KEY_URL,
+    )
+
+
+@callback
+def async_delete_vehicle_issue(hass: HomeAssistant, prefix: str, vehicle_id: str) -> None:
+    """Clear one issue about a vehicle (the condition is over)."""
+    ir.async_delete_issue(hass, DOMAIN, issue_id(prefix, vehicle_id))
+
+
+@callback
+def async_create_foreign_entry_issue(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Ask the user to remove an entry this integration cannot use, and to add it again."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id(FOREIGN_ENTRY, entry.entry_id),
+        is_fixable=True,
+        is_persistent=False,
+        severity=ir.IssueSeverity.ERROR,
+        translation_key="foreign_entry",
+        translation_placeholders={"title": entry.title},
+        data={"entry_id": entry.entry_id},
+    )
+
+
+@callback
+def async_update_v2_shutdown_issue(
+    hass: HomeAssistant, entry: ConfigEntry, *, on_v2: bool, ended: bool
+) -> None:
+    """Warn a v2 entry that Smartcar switches (or switched) API v2 off; clear it on v3."""
+    if not on_v2:
+        ir.async_delete_issue(hass, DOMAIN, issue_id(V2_SHUTDOWN_ISSUE, entry.entry_id))
+        return
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id(V2_SHUTDOWN_ISSUE, entry.entry_id),
+        is_fixable=False,
+        severity=ir.IssueSeverity.ERROR if ended else ir.IssueSeverity.WARNING,
+        translation_key="v2_shutdown",
+        translation_placeholders={"title": entry.title, "date": V2_SHUTDOWN.isoformat()},
+        learn_more_url=V3_MIGRATION_URL,
+    )
+
+
+@callback
+def async_delete_all(hass: HomeAssistant, entry_id: str, vehicle_ids: set[str]) -> None:
+    """Clear every issue of a removed entry and its vehicles."""
+    for vehicle_id in vehicle_ids:
+        for prefix in VEHICLE_ISSUES:
+            ir.async_delete_issue(hass, DOMAIN, issue_id(prefix, vehicle_id))
+    for prefix in ENTRY_ISSUES:
+        ir.async_delete_issue(hass, DOMAIN, issue_id(prefix, entry_id))
