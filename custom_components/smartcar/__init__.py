@@ -51,7 +51,7 @@ from .coordinator import (
 from .oauth import OAuth2SessionAuth
 from .polling import settings_from_options
 from .storage import SmartcarStore
-from .webhook import async_setup_webhook
+from .webhook import async_delete_cloudhook, async_delete_push_issues, async_setup_webhook
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -320,6 +320,8 @@ async def async_remove_entry(hass: HomeAssistant, entry: ConfigEntry) -> None:
     await store.async_remove()
     for prefix in ("v2_shutdown", "foreign_entry"):
         ir.async_delete_issue(hass, DOMAIN, f"{prefix}_{entry.entry_id}")
+    async_delete_push_issues(hass, entry.entry_id)
+    await async_delete_cloudhook(hass, entry.options)
 
 
 async def async_remove_config_entry_device(

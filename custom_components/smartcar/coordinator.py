@@ -10,7 +10,7 @@ issues for a spent allowance or a missing Tesla virtual key, and translated erro
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, override
 
@@ -63,6 +63,7 @@ from .const import (
 )
 from .polling import PollingInputs, PollingSettings, next_interval
 from .storage import SmartcarStore, VehicleMetadata
+from .webhook import async_check_push_silence
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Coroutine, Iterable, Mapping
@@ -108,6 +109,10 @@ _VEHICLE_STATE_KEYS: Mapping[str, str] = {
     "LOW_BATTERY": "low_battery",
 }
 
+#: Event ids of recent deliveries remembered to ignore redeliveries (Smartcar retries for
+#: about three minutes; older redeliveries still cannot roll a value back, see ``_not_older``).
+_RECENT_EVENTS = 512
+
 #: Refusals that mean the vehicle is already where the command would take it.
 _ALREADY_DONE: Mapping[Command, frozenset[str]] = {
     Command.START_CHARGE: frozenset({"CHARGING_IN_PROGRESS"}),
@@ -148,6 +153,15 @@ def describe_error(err: BaseException) -> str:
             parts.append(f"request {err.request_id}")
         return ", ".join(parts)
     return type(err).__name__
+
+
+def _not_older(new: Reading[Any], old: Reading[Any] | None) -> bool:
+    """Whether ``new`` was recorded no earlier than ``old`` (unknown times do not block)."""
+    if old is None:
+        return True
+    new_time = new.data_age or new.fetched_at
+    old_time = old.data_age or old.fetched_at
+    return new_time is None or old_time is None or new_time >= old_time
 
 
 def _billing_issue_id(vehicle_id: str) -> str:
@@ -204,6 +218,8 @@ class SmartcarVehicleCoordinator(DataUpdateCoordinator[VehicleState]):
         self._first_read_failed = False
         self._subscriptions: Counter[Field] = Counter()
         self._last_push: datetime | None = None
+        self._recent_events: OrderedDict[str, None] = OrderedDict()
+        self._push_errors: dict[Field | str, SmartcarError] = {}
 
     # -- identity ----------------------------------------------------------------------------
 
@@ -527,6 +543,7 @@ class SmartcarVehicleCoordinator(DataUpdateCoordinator[VehicleState]):
             raise self._update_failed(err, retry_after)
         # Smartcar answered: requests for this vehicle are accepted again.
         ir.async_delete_issue(self.hass, DOMAIN, _billing_issue_id(self.vehicle_id))
+        async_check_push_silence(self.hass, self.config_entry, previous, merged)
         self._schedule_next(state=merged)
         return merged
 
@@ -544,38 +561,86 @@ class SmartcarVehicleCoordinator(DataUpdateCoordinator[VehicleState]):
 
     # -- push --------------------------------------------------------------------------------
 
+    def _already_applied(self, event_id: str | None) -> bool:
+        """Remember ``event_id``; True when it was applied before (a redelivery)."""
+        if event_id is None:
+            return False
+        if event_id in self._recent_events:
+            self._recent_events.move_to_end(event_id)
+            return True
+        self._recent_events[event_id] = None
+        if len(self._recent_events) > _RECENT_EVENTS:
+            self._recent_events.popitem(last=False)
+        return False
+
     @callback
-    def async_push(self, state: VehicleState) -> None:
-        """Merge state pushed by a webhook; polling backs off while pushes keep coming."""
+    def async_push(self, state: VehicleState, *, event_id: str | None = None) -> bool:
+        """Merge state pushed by a webhook; False when ``event_id`` was applied already.
+
+        Per field, a reading recorded before the one held is skipped, so a redelivered or
+        out-of-order event never rolls a value back. Polling backs off while pushes come.
+        """
+        if self._already_applied(event_id):
+            return False
         self._last_push = dt_util.utcnow()
         for field, err in state.errors.items():
             if isinstance(err, SmartcarCompatibilityError):
                 self._unsupported.add(field)
         readable = self._readable()
-        kept = {field: reading for field, reading in state.readings() if field in readable}
-        pushed = VehicleState.from_readings(kept)
+        current = self.data if self.data is not None else VehicleState()
+        kept = {
+            field: reading
+            for field, reading in state.readings()
+            if field in readable and _not_older(reading, current.get(field))
+        }
+        for field in kept:
+            self._push_errors.pop(field, None)
         self._seen |= set(kept)
         self._schedule_next()
-        self.async_set_updated_data((self.data or VehicleState()).merged(pushed))
+        changes: dict[str, Any] = {field.value: reading for field, reading in kept.items()}
+        self.async_set_updated_data(replace(current, **changes))
+        return True
 
     @callback
-    def async_push_errors(self, errors: Mapping[Field | str, SmartcarError]) -> None:
+    def async_push_errors(
+        self, errors: Mapping[Field | str, SmartcarError], *, event_id: str | None = None
+    ) -> None:
         """Apply errors a webhook reported, only for what this integration reads.
 
-        Errors about signals the integration does not use never start reauthentication
+        Each affected field is unavailable until a RESOLVED event or a newer reading; a
+        vehicle-wide error affects every field. Only an error about the credential itself
+        starts reauthentication, and never one about a signal the integration does not use
         (spurious reauth loops were a known problem of an earlier integration).
         """
+        if self._already_applied(event_id):
+            return
         readable = self._readable()
         for key, err in errors.items():
-            if key == VEHICLE_WIDE or key in readable:
-                if err.requires_reauth:
-                    self.config_entry.async_start_reauth(self.hass)
-                    continue
-                self._check_virtual_key(err)
-                if isinstance(err, SmartcarCompatibilityError) and isinstance(key, Field):
-                    self._unsupported.add(key)
+            if key != VEHICLE_WIDE and key not in readable:
+                continue
+            if err.requires_reauth:
+                self.config_entry.async_start_reauth(self.hass)
+                continue
+            self._check_virtual_key(err)
+            if isinstance(err, SmartcarCompatibilityError) and isinstance(key, Field):
+                self._unsupported.add(key)
+            self._push_errors[key] = err
         self.store.set_unsupported(self.vehicle_id, self._unsupported)
         self.async_update_listeners()
+
+    @callback
+    def async_resolve_errors(self, keys: Collection[Field | str]) -> None:
+        """Smartcar reported these errors RESOLVED: their fields are available again."""
+        for key in keys:
+            err = self._push_errors.pop(key, None)
+            if isinstance(err, SmartcarCompatibilityError) and isinstance(key, Field):
+                self._unsupported.discard(key)
+        self.store.set_unsupported(self.vehicle_id, self._unsupported)
+        self.async_update_listeners()
+
+    def field_error(self, field: Field) -> SmartcarError | None:
+        """The pushed error that currently makes ``field`` unavailable, if any."""
+        return self._push_errors.get(field) or self._push_errors.get(VEHICLE_WIDE)
 
     # -- repair issues -----------------------------------------------------------------------
 
@@ -813,5 +878,8 @@ class SmartcarVehicleCoordinator(DataUpdateCoordinator[VehicleState]):
             "subscribed": sorted(self._subscriptions),
             "first_read_failed": self._first_read_failed,
             "push_active": self._push_active(dt_util.utcnow()),
+            "push_errors": {
+                str(key): describe_error(err) for key, err in sorted(self._push_errors.items())
+            },
             "calls_per_read": self.calls_per_read(),
         }

@@ -75,12 +75,17 @@ class SmartcarEntity(CoordinatorEntity[SmartcarVehicleCoordinator]):
     @property
     @override
     def available(self) -> bool:
-        """Available while the vehicle answers and every field has a value."""
+        """Available while the vehicle answers and every field has a value.
+
+        A field a pushed VEHICLE_ERROR names is unavailable until Smartcar resolves it.
+        """
         if not super().available:
             return False
         if not self.entity_description.needs_fields:
             return True
         return all(
-            self.coordinator.is_supported(field) and self.state_data.get(field) is not None
+            self.coordinator.is_supported(field)
+            and self.coordinator.field_error(field) is None
+            and self.state_data.get(field) is not None
             for field in self.entity_description.fields
         )

@@ -28,6 +28,7 @@ from homeassistant.helpers.typing import StateType
 
 from .api import ChargingState, Field, TirePressure
 from .entity import SmartcarEntity, SmartcarEntityDescription, applicable
+from .push_sensor import push_sensors
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -248,6 +249,7 @@ async def async_setup_entry(
         for coordinator in entry.runtime_data.coordinators.values()
         for description in applicable(coordinator, SENSORS)
     )
+    async_add_entities(push_sensors(hass, entry))
 
 
 class SmartcarSensor(SmartcarEntity, SensorEntity):
