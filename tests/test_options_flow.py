@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING, Any
-from unittest.mock import AsyncMock, patch
 
-from homeassistant.components import cloud
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.setup import async_setup_component
@@ -16,8 +13,6 @@ from tests.conftest import setup_entry, v2_entry, v3_entry
 from tests.simulator import const as sim_const
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     from homeassistant.core import HomeAssistant
     from pytest_homeassistant_custom_component.common import MockConfigEntry
     from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
@@ -28,7 +23,6 @@ BEV = sim_const.BEV_VEHICLE_ID
 TOKEN = sim_const.MANAGEMENT_TOKEN
 POLLING = {"polling_mode": "automatic", "interval_minutes": 720, "monthly_budget": 500}
 EXTERNAL_URL = "https://ha.example.com"
-CLOUDHOOK = "https://hooks.nabu.casa/cloudhook-one"
 
 
 async def _options(hass: HomeAssistant, entry_id: str, user_input: dict[str, Any]) -> Any:
@@ -44,27 +38,6 @@ async def _finish(hass: HomeAssistant, result: Any) -> Any:
 
 async def _entry(hass: HomeAssistant, sim: Simulator, **options: Any) -> MockConfigEntry:
     return await setup_entry(hass, v3_entry(sim, vehicle_ids=[BEV], options=options or None))
-
-
-@pytest.fixture
-def no_cloud() -> Iterator[None]:
-    """Home Assistant Cloud is not logged in."""
-    with patch.object(cloud, "async_active_subscription", return_value=False):
-        yield
-
-
-@pytest.fixture
-def cloud_hooks() -> Iterator[tuple[AsyncMock, AsyncMock]]:
-    """Home Assistant Cloud is logged in and makes cloudhooks (the only thing mocked)."""
-    urls = iter([CLOUDHOOK, "https://hooks.nabu.casa/cloudhook-two"])
-    with (
-        patch.object(cloud, "async_active_subscription", return_value=True),
-        patch.object(
-            cloud, "async_create_cloudhook", AsyncMock(side_effect=lambda *_: next(urls))
-        ) as create,
-        patch.object(cloud, "async_delete_cloudhook", AsyncMock()) as delete,
-    ):
-        yield create, delete
 
 
 @pytest.mark.usefixtures("v2_credentials")
@@ -108,7 +81,7 @@ async def test_options_flow_reloads_with_the_new_polling(
     assert coordinator.update_interval is None
 
 
-@pytest.mark.usefixtures("v3_credentials", "no_cloud")
+@pytest.mark.usefixtures("v3_credentials")
 async def test_the_management_token_never_goes_back_to_the_browser(
     hass: HomeAssistant, hass_client: ClientSessionGenerator, sim: Simulator
 ) -> None:
@@ -141,7 +114,7 @@ async def test_the_management_token_never_goes_back_to_the_browser(
     assert entry.options["management_token"] == TOKEN
 
 
-@pytest.mark.usefixtures("v3_credentials", "no_cloud")
+@pytest.mark.usefixtures("v3_credentials")
 async def test_webhooks_off_and_on_keep_the_callback_url(
     hass: HomeAssistant, sim: Simulator
 ) -> None:
@@ -195,7 +168,7 @@ async def test_webhooks_off_and_on_keep_the_callback_url(
     assert second.endswith(entry.options["webhook_id"])
 
 
-@pytest.mark.usefixtures("v3_credentials", "no_cloud")
+@pytest.mark.usefixtures("v3_credentials")
 async def test_no_address_smartcar_can_reach(hass: HomeAssistant, sim: Simulator) -> None:
     """Without Cloud or an external URL the step says what is missing, not a local path."""
     entry = await _entry(hass, sim)
@@ -212,110 +185,3 @@ async def test_no_address_smartcar_can_reach(hass: HomeAssistant, sim: Simulator
     await hass.config.async_update(external_url=EXTERNAL_URL)
     result = await _options(hass, entry.entry_id, {**POLLING, "push": "verify"})
     assert result["description_placeholders"]["url"] == f"{EXTERNAL_URL}/api/webhook/{webhook_id}"
-
-
-@pytest.mark.usefixtures("v3_credentials")
-async def test_cloudhook_is_the_callback_url_and_is_kept(
-    hass: HomeAssistant, sim: Simulator, cloud_hooks: tuple[AsyncMock, AsyncMock]
-) -> None:
-    """With Home Assistant Cloud a cloudhook is made once, kept across off/on, and removed."""
-    create, delete = cloud_hooks
-    await hass.config.async_update(external_url=EXTERNAL_URL)
-    entry = await _entry(hass, sim)
-
-    result = await _options(
-        hass, entry.entry_id, {**POLLING, "push": "on", "management_token": TOKEN}
-    )
-    assert result["description_placeholders"]["url"] == CLOUDHOOK
-    await _finish(hass, result)
-    webhook_id = entry.options["webhook_id"]
-    create.assert_awaited_once_with(hass, webhook_id)
-    assert entry.options["cloudhook_url"] == CLOUDHOOK
-
-    await _options(hass, entry.entry_id, {**POLLING, "push": "off"})
-    await hass.async_block_till_done()
-    assert entry.options["cloudhook_url"] == CLOUDHOOK
-    result = await _options(
-        hass, entry.entry_id, {**POLLING, "push": "on", "management_token": TOKEN}
-    )
-    assert result["description_placeholders"]["url"] == CLOUDHOOK
-    await _finish(hass, result)
-    assert create.await_count == 1
-    delete.assert_not_awaited()
-
-    # A new URL: a new webhook id and cloudhook; the old hook goes once the new one is saved.
-    result = await _options(hass, entry.entry_id, {**POLLING, "push": "new_url"})
-    assert result["description_placeholders"]["url"] == "https://hooks.nabu.casa/cloudhook-two"
-    delete.assert_not_awaited()
-    await _finish(hass, result)
-    delete.assert_awaited_once_with(hass, webhook_id)
-    assert entry.options["webhook_id"] != webhook_id
-
-    # Removing the entry removes its cloudhook.
-    delete.reset_mock()
-    new_id = entry.options["webhook_id"]
-    assert await hass.config_entries.async_remove(entry.entry_id)
-    await hass.async_block_till_done()
-    delete.assert_awaited_once_with(hass, new_id)
-
-
-@pytest.mark.usefixtures("v3_credentials")
-async def test_cloudhook_of_an_abandoned_flow_is_removed(
-    hass: HomeAssistant, sim: Simulator, cloud_hooks: tuple[AsyncMock, AsyncMock]
-) -> None:
-    """A cloudhook made to show the URL goes again when the user closes the dialog."""
-    create, delete = cloud_hooks
-    entry = await _entry(hass, sim)
-    result = await _options(
-        hass, entry.entry_id, {**POLLING, "push": "on", "management_token": TOKEN}
-    )
-    assert result["description_placeholders"]["url"] == CLOUDHOOK
-    hass.config_entries.options.async_abort(result["flow_id"])
-    await hass.async_block_till_done()
-    webhook_id = create.await_args.args[1]
-    delete.assert_awaited_once_with(hass, webhook_id)
-    assert "webhook_id" not in entry.options
-
-
-@pytest.mark.usefixtures("v3_credentials")
-async def test_cloud_not_connected_or_holding_an_old_hook(
-    hass: HomeAssistant, sim: Simulator, caplog: pytest.LogCaptureFixture
-) -> None:
-    """Cloud not connected: the external URL; an old hook in Cloud: replaced, not an error."""
-    await hass.config.async_update(external_url=EXTERNAL_URL)
-    entry = await _entry(hass, sim)
-    with (
-        patch.object(cloud, "async_active_subscription", return_value=True),
-        patch.object(
-            cloud, "async_create_cloudhook", AsyncMock(side_effect=cloud.CloudNotConnected)
-        ),
-    ):
-        result = await _options(
-            hass, entry.entry_id, {**POLLING, "push": "on", "management_token": TOKEN}
-        )
-    assert result["description_placeholders"]["url"].startswith(f"{EXTERNAL_URL}/api/webhook/")
-    hass.config_entries.options.async_abort(result["flow_id"])
-
-    create = AsyncMock(side_effect=[ValueError("Hook is already enabled"), CLOUDHOOK])
-    with (
-        patch.object(cloud, "async_active_subscription", return_value=True),
-        patch.object(cloud, "async_create_cloudhook", create),
-        patch.object(cloud, "async_delete_cloudhook", AsyncMock()) as delete,
-    ):
-        result = await _options(
-            hass, entry.entry_id, {**POLLING, "push": "on", "management_token": TOKEN}
-        )
-        assert result["description_placeholders"]["url"] == CLOUDHOOK
-        await _finish(hass, result)
-        delete.assert_awaited_once_with(hass, entry.options["webhook_id"])
-        assert create.await_count == 2
-
-    assert entry.options["cloudhook_url"] == CLOUDHOOK, entry.options
-    # Removing the entry after Cloud was left: nothing to remove there, no error.
-    with patch.object(
-        cloud, "async_delete_cloudhook", AsyncMock(side_effect=cloud.CloudNotAvailable)
-    ):
-        caplog.set_level(logging.DEBUG, "custom_components.smartcar")
-        assert await hass.config_entries.async_remove(entry.entry_id)
-        await hass.async_block_till_done()
-    assert "The cloudhook could not be removed" in caplog.text

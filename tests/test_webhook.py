@@ -9,16 +9,12 @@ import hmac
 import json
 import time
 from typing import TYPE_CHECKING, Any
-from unittest.mock import patch
 
-from aiohttp import web
-from homeassistant.components import cloud, webhook as ha_webhook
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.setup import async_setup_component
-from homeassistant.util.aiohttp import MockRequest, serialize_response
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.diagnostics import (
@@ -628,71 +624,6 @@ async def test_turning_webhooks_off_removes_token_sensor_and_issues(
     # The webhook is gone with push: Home Assistant answers for unknown webhooks itself.
     assert await _post(client, url, _state_event("e2", soc=99)) == 200
     assert hass.states.get(BATTERY).state != "99.0"
-
-
-async def test_simulator_delivers_through_a_cloudhook(hass: HomeAssistant, sim: Simulator) -> None:
-    """A cloudhook URL works like any other: Cloud hands deliveries over as a MockRequest.
-
-    Home Assistant Cloud relays a cloudhook delivery into ``webhook.async_handle_webhook`` as
-    a ``MockRequest`` (body, headers, no socket); a loopback relay does the same here, and the
-    simulator delivers to its cloudhook-style URL.
-    """
-    hooks: dict[str, str] = {}
-
-    async def relay(request: web.Request) -> web.Response:
-        body = await request.read()
-        mock = MockRequest(
-            content=body.decode().encode(),
-            mock_source="cloud",
-            method=request.method,
-            headers=dict(request.headers),
-        )
-        answer = serialize_response(
-            await ha_webhook.async_handle_webhook(hass, hooks[request.match_info["hook"]], mock)
-        )
-        return web.Response(status=answer["status"], text=answer["body"])
-
-    app = web.Application()
-    app.router.add_post("/{hook}", relay)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-
-    async def create(_hass: HomeAssistant, webhook_id: str) -> str:
-        hooks["hook-1"] = webhook_id
-        return f"http://127.0.0.1:{port}/hook-1"
-
-    try:
-        with (
-            patch.object(cloud, "async_active_subscription", return_value=True),
-            patch.object(cloud, "async_create_cloudhook", create),
-        ):
-            entry = await setup_entry(hass, v3_entry(sim, vehicle_ids=[BEV]))
-            result = await hass.config_entries.options.async_init(entry.entry_id)
-            result = await hass.config_entries.options.async_configure(
-                result["flow_id"],
-                {**POLLING, "push": "on", "management_token": sim_const.MANAGEMENT_TOKEN},
-            )
-            url = result["description_placeholders"]["url"]
-            assert url == f"http://127.0.0.1:{port}/hook-1"
-            await hass.config_entries.options.async_configure(result["flow_id"], {})
-            await hass.async_block_till_done()
-
-        webhook = sim.webhooks.get(sim_const.WEBHOOK_ID)
-        assert webhook is not None
-        webhook.url = url
-        assert (await sim.webhooks.verify(webhook))["verified"]
-        sim.webhooks.subscribe(sim_const.WEBHOOK_ID, BEV)
-        await sim.webhooks.drain()
-        sim.set_vehicle_state(BEV, soc=88.0)
-        await sim.webhooks.drain()
-        await hass.async_block_till_done()
-        assert [delivery.status for delivery in sim.webhooks.deliveries] == [200, 200, 200]
-        assert hass.states.get(BATTERY).state == "88.0"
-    finally:
-        await runner.cleanup()
 
 
 async def test_coordinator_push_memory_is_bounded(hass: HomeAssistant, sim: Simulator) -> None:

@@ -118,7 +118,13 @@ class SmartcarOptionsFlow(OptionsFlowWithReload):
         )
 
     def _schema(self, enabled: bool) -> vol.Schema:
-        actions = list(PushAction) if enabled else [PushAction.OFF, PushAction.ON]
+        if enabled:
+            actions = list(PushAction)
+        else:
+            # Turning on opens the window anyway; a kept URL may be replaced on the way.
+            actions = [PushAction.OFF, PushAction.ON]
+            if CONF_WEBHOOK_ID in self.config_entry.options:
+                actions.append(PushAction.NEW_URL)
         return vol.Schema(
             {
                 vol.Required(CONF_POLLING_MODE): SelectSelector(

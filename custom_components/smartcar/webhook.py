@@ -21,7 +21,7 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import hdrs, web
-from homeassistant.components import cloud, webhook
+from homeassistant.components import webhook
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
@@ -127,13 +127,17 @@ async def async_callback_url(
     """
     if cloudhook_url:
         return cloudhook_url, cloudhook_url
-    if cloud.async_active_subscription(hass):
-        try:
-            url = await _async_create_cloudhook(hass, webhook_id)
-        except cloud.CloudNotAvailable:
-            LOGGER.info("Home Assistant Cloud is not connected; no cloudhook was made")
-        else:
-            return url, url
+    if "cloud" in hass.config.components:
+        # Imported only once Cloud is loaded: it pulls in voice assistants and cameras.
+        from homeassistant.components import cloud  # noqa: PLC0415
+
+        if cloud.async_active_subscription(hass):
+            try:
+                url = await _async_create_cloudhook(hass, webhook_id)
+            except cloud.CloudNotAvailable:
+                LOGGER.info("Home Assistant Cloud is not connected; no cloudhook was made")
+            else:
+                return url, url
     try:
         url = webhook.async_generate_url(hass, webhook_id, allow_internal=False, allow_ip=True)
     except NoURLAvailableError:
@@ -142,6 +146,8 @@ async def async_callback_url(
 
 
 async def _async_create_cloudhook(hass: HomeAssistant, webhook_id: str) -> str:
+    from homeassistant.components import cloud  # noqa: PLC0415
+
     try:
         return await cloud.async_create_cloudhook(hass, webhook_id)
     except ValueError:
@@ -155,6 +161,11 @@ async def async_delete_cloudhook(hass: HomeAssistant, options: Mapping[str, Any]
     webhook_id = options.get(CONF_WEBHOOK_ID)
     if not options.get(CONF_CLOUDHOOK_URL) or not webhook_id:
         return
+    if "cloud" not in hass.config.components:
+        LOGGER.info("Home Assistant Cloud is not loaded; its cloudhook for Smartcar stays")
+        return
+    from homeassistant.components import cloud  # noqa: PLC0415
+
     try:
         await cloud.async_delete_cloudhook(hass, webhook_id)
     except cloud.CloudNotAvailable, ValueError:
