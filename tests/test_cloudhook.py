@@ -279,3 +279,22 @@ async def test_cloud_loaded_but_logged_out(hass: HomeAssistant, sim: Simulator) 
         )
     create.assert_not_awaited()
     assert result["description_placeholders"]["url"].startswith(f"{EXTERNAL_URL}/api/webhook/")
+
+
+async def test_diagnostics_hide_the_cloudhook(
+    hass: HomeAssistant, sim: Simulator, cloud_hooks: tuple[AsyncMock, AsyncMock]
+) -> None:
+    """Anyone with the cloudhook URL can post to it: diagnostics redact it like the id."""
+    from custom_components.smartcar.diagnostics import (
+        async_get_config_entry_diagnostics,
+    )
+
+    entry = await _entry(hass, sim)
+    result = await _options(
+        hass, entry.entry_id, {**POLLING, "push": "on", "management_token": TOKEN}
+    )
+    await _finish(hass, result)
+    diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+    assert CLOUDHOOK not in str(diagnostics)
+    assert entry.options["webhook_id"] not in str(diagnostics)
+    assert diagnostics["push"]["enabled"] is True
