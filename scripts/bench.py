@@ -2,7 +2,8 @@
 
 The machines are shared and noisy, so every timing is the median of several rounds, and the
 figures that matter most are not timings at all: the month simulation counts the calls the
-polling policy spends per vehicle against Smartcar's allowance of 500.
+polling policy spends per vehicle against Smartcar's allowance of 500. The webhook part starts
+a real Home Assistant (see ``bench_webhook.py``) and prints one line of its own.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from aiohttp import ClientSession  # noqa: E402
+import bench_webhook  # noqa: E402
 
 from custom_components.smartcar.api import (  # noqa: E402
     ApiVersion,
@@ -165,16 +167,30 @@ async def bench_reads() -> dict[str, float]:
     return results
 
 
+PARTS = ("policy", "parsing", "reads", "month", "webhook")
+
+
 def main() -> None:
-    """Run every benchmark once and print one table (or JSON)."""
+    """Run the chosen benchmarks (all by default) once and print one table (or JSON)."""
     parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__)
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument(
+        "parts", nargs="*", metavar="PART", help=f"what to run: {', '.join(PARTS)} (all)"
+    )
     args = parser.parse_args()
-    report: dict[str, Any] = {
-        "policy": bench_policy(),
-        "parsing": bench_parsing(),
-        "reads": asyncio.run(bench_reads()),
-        "month": {
+    unknown = set(args.parts) - set(PARTS)
+    if unknown:
+        parser.error(f"unknown part(s): {', '.join(sorted(unknown))}")
+    parts = args.parts or PARTS
+    report: dict[str, Any] = {}
+    if "policy" in parts:
+        report["policy"] = bench_policy()
+    if "parsing" in parts:
+        report["parsing"] = bench_parsing()
+    if "reads" in parts:
+        report["reads"] = asyncio.run(bench_reads())
+    if "month" in parts:
+        report["month"] = {
             "v2_bev_7_paths": simulate_month(7, charging_hours=None, commands_per_day=2),
             "v2_bev_7_paths_charging_nightly": simulate_month(
                 7, charging_hours=(0, 6), commands_per_day=2
@@ -184,10 +200,10 @@ def main() -> None:
             "v3_signals_charging_nightly": simulate_month(
                 1, charging_hours=(0, 6), commands_per_day=2
             ),
-        },
-    }
+        }
+    webhook = asyncio.run(bench_webhook.run()) if "webhook" in parts else None
     if args.json:
-        print(json.dumps(report, indent=2))
+        print(json.dumps({**report, **({"webhook": webhook} if webhook else {})}, indent=2))
         return
     for section, figures in report.items():
         print(f"[{section}]")
@@ -197,6 +213,8 @@ def main() -> None:
                 print(f"  {name:<36} {row}")
             else:
                 print(f"  {name:<36} {value:.3f}")
+    if webhook is not None:
+        print(bench_webhook.report(webhook))
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from unittest.mock import AsyncMock, patch
 
-from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.config_entries import SOURCE_USER
 from homeassistant.data_entry_flow import FlowResult, FlowResultType
 from homeassistant.helpers import config_entry_oauth2_flow
 import pytest
@@ -24,7 +24,6 @@ from tests.conftest import (
     _import_credential,
     consent,
     requests_to,
-    setup_entry,
     v2_entry,
     v3_entry,
 )
@@ -607,44 +606,3 @@ async def test_v2_reconfigure_with_another_account(
     result = await _to_connect(hass, result, {"permissions": [], "mode": "live"})
     result = await _callback(hass, hass_client_no_auth, result, email=sim_const.SECOND_USER_EMAIL)
     assert result["reason"] == "reconfigure_account_mismatch"
-
-
-# ---------------------------------------------------------------------------- options
-
-
-@pytest.mark.usefixtures("v2_credentials")
-async def test_options_flow_reloads_with_the_new_polling(
-    hass: HomeAssistant, sim: Simulator
-) -> None:
-    """Options are shown with defaults and the entry reloads with the new choice."""
-    entry = await setup_entry(hass, v2_entry(sim, vehicle_ids=[sim_const.BEV_VEHICLE_ID]))
-    assert entry.state is ConfigEntryState.LOADED
-    coordinator = next(iter(entry.runtime_data.coordinators.values()))
-    assert coordinator.update_interval is not None
-
-    result = await hass.config_entries.options.async_init(entry.entry_id)
-    assert result["type"] is FlowResultType.FORM
-    suggested = {
-        str(key): (key.description or {}).get("suggested_value")
-        for key in result["data_schema"].schema
-    }
-    assert suggested == {
-        "polling_mode": "automatic",
-        "interval_minutes": 720,
-        "monthly_budget": 500,
-        "management_token": None,
-    }
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"],
-        {"polling_mode": "manual", "interval_minutes": 60.0, "monthly_budget": 1000.0},
-    )
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    await hass.async_block_till_done()
-    assert entry.options == {
-        "polling_mode": "manual",
-        "interval_minutes": 60,
-        "monthly_budget": 1000,
-    }
-    assert entry.state is ConfigEntryState.LOADED
-    coordinator = next(iter(entry.runtime_data.coordinators.values()))
-    assert coordinator.update_interval is None

@@ -510,7 +510,7 @@ async def test_push_merges_readings_and_backs_off_polling(
     await hass.async_block_till_done()
     assert hass.states.get(BATTERY).state == "99.0"
     assert coordinator.update_interval == timedelta(hours=24)
-    assert not coordinator.is_supported(Field.TIRE_PRESSURE)
+    assert not coordinator.capabilities.is_readable(Field.TIRE_PRESSURE)
     assert coordinator.data.fuel_level is None
 
 

@@ -78,6 +78,10 @@ class VehicleCapabilities:
         """Whether the vehicle has shown every one of ``fields`` and still provides them."""
         return all(item in self.seen and self.is_readable(item) for item in fields)
 
+    def withdrawn(self, fields: Iterable[Field]) -> bool:
+        """Whether Smartcar said the vehicle cannot (or may not) provide one of ``fields``."""
+        return any(item in self.unsupported or item in self.denied for item in fields)
+
     def learn(self, present: Iterable[Field], errors: Mapping[Field, SmartcarError]) -> Learned:
         """Take in one answer: fields with values, and per-field errors."""
         learned = Learned()
@@ -96,6 +100,15 @@ class VehicleCapabilities:
         self.unsupported |= learned.unsupported
         self.denied |= learned.denied
         return learned
+
+    def summary(self) -> dict[str, list[Field]]:
+        """What is known, sorted, for diagnostics."""
+        return {
+            "readable": sorted(self.readable()),
+            "unsupported": sorted(self.unsupported),
+            "denied": sorted(self.denied),
+            "seen": sorted(self.seen),
+        }
 
     def as_record(self) -> dict[str, list[str]]:
         """The persisted form (sorted names, so an unchanged set writes nothing)."""

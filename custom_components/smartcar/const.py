@@ -30,6 +30,8 @@ CONF_INTERVAL_MINUTES: Final = "interval_minutes"
 CONF_MONTHLY_BUDGET: Final = "monthly_budget"
 CONF_MANAGEMENT_TOKEN: Final = "management_token"  # noqa: S105 - the option's name
 CONF_WEBHOOK_ID: Final = "webhook_id"
+#: The Home Assistant Cloud URL of the webhook, kept (like the id) while push is off.
+CONF_CLOUDHOOK_URL: Final = "cloudhook_url"
 
 #: API client IDs of v3 applications start with this; v2 client IDs are bare UUIDs.
 V3_CLIENT_ID_PREFIX: Final = "client_"

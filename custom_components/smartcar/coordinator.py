@@ -11,73 +11,68 @@ error tables live in ``helpers.py`` and the repair issues in ``issues.py``.
 from __future__ import annotations
 
 import asyncio
-from collections import Counter, OrderedDict
+from collections import Counter
 from contextlib import nullcontext
 from dataclasses import replace
 import random
 from typing import TYPE_CHECKING, Any, override
 
 from homeassistant.core import callback
-from homeassistant.exceptions import ConfigEntryAuthFailed, ServiceValidationError
-from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
 from .api import (
     VEHICLE_WIDE,
     ChargingState,
-    Command,
     Connection,
     Field,
     Reading,
     SmartcarBillingError,
     SmartcarClient,
     SmartcarCompatibilityError,
-    SmartcarConnectedServicesAccountError,
     SmartcarError,
-    SmartcarRateLimitError,
     SmartcarTimeoutError,
     Vehicle,
     VehicleState,
 )
 from .capabilities import VehicleCapabilities
 from .const import (
-    BILLING_RETRY_AFTER,
     CONF_PERMISSIONS,
-    DOMAIN,
     FIRST_REFRESH_TIMEOUT,
     LOGGER,
-    PLUG_READING_MAX_AGE,
     PUSH_FRESHNESS,
-    RATE_LIMIT_RETRY_AFTER,
     SEEN_EVENTS,
 )
 from .helpers import (
-    ALREADY_DONE,
     TRANSIENT_ERRORS,
-    command_error,
+    auth_failed,
     describe_error,
-    display_make,
+    raise_if_reauth,
+    retry_after_for,
+    stamped,
     update_failed,
+    vehicle_device_info,
+    vehicle_name,
+    worst_error,
 )
 from .issues import (
     BILLING_LIMIT,
-    VIRTUAL_KEY,
+    async_check_virtual_key,
     async_create_billing_issue,
-    async_create_virtual_key_issue,
     async_delete_vehicle_issue,
 )
 from .metadata import MetadataReader
 from .polling import PollingInputs, PollingSettings, next_interval, transient_retry
+from .push import DeliveryLedger
+from .webhook import async_check_push_silence
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Iterable, Mapping
     from datetime import datetime
 
     from homeassistant.core import CALLBACK_TYPE, HomeAssistant
+    from homeassistant.helpers.device_registry import DeviceInfo
 
-    from .api import CommandResult
-    from .entity import CommandSpec
     from .models import SmartcarConfigEntry
     from .storage import SmartcarStore
 
@@ -127,53 +122,24 @@ class SmartcarVehicleCoordinator(DataUpdateCoordinator[VehicleState]):
             permissions=entry.data.get(CONF_PERMISSIONS, ()),
         )
         self._subscriptions: Counter[Field] = Counter()
-        self._events: OrderedDict[str, None] = OrderedDict()
+        self._ledger = DeliveryLedger(limit=SEEN_EVENTS)
+        self._push_unsupported: set[Field] = set()
         self._last_push: datetime | None = None
         self._transient_failures = 0
         self._billing_blocked = False
         self._deadline: float | None = None
 
-    # -- identity ----------------------------------------------------------------------------
-
     @property
     def display_name(self) -> str:
         """``<Make> <Model>``, the device name and the spoken name in Assist."""
-        model = self.vehicle.model.strip()
-        make = display_make(self.vehicle.make)
-        return f"{make} {model}".strip() if model else f"{make} vehicle"
+        return vehicle_name(self.vehicle)
 
     @property
     def device_info(self) -> DeviceInfo:
         """The device registry entry of this vehicle; the VIN is its serial number."""
-        model = self.vehicle.model or None
-        if model and self.vehicle.year:
-            model = f"{model} ({self.vehicle.year})"
-        return DeviceInfo(
-            identifiers={(DOMAIN, self.vehicle_id)},
-            manufacturer=display_make(self.vehicle.make),
-            model=model,
-            name=self.display_name,
-            serial_number=self.vehicle.vin,
-        )
+        return vehicle_device_info(self.vehicle)
 
     # -- what the vehicle can do -------------------------------------------------------------
-
-    def permitted(self, permission: str) -> bool:
-        """Whether the owner granted ``permission`` for this vehicle."""
-        return permission in self.capabilities.permissions
-
-    def capable(self, fields: Iterable[Field]) -> bool:
-        """Whether the vehicle has shown all ``fields`` and still provides them."""
-        return self.capabilities.capable(fields)
-
-    def is_supported(self, field: Field) -> bool:
-        """Whether the field is still read (not refused as incompatible or forbidden)."""
-        return self.capabilities.is_readable(field)
-
-    def withdrawn(self, fields: Iterable[Field]) -> bool:
-        """Whether Smartcar said the vehicle cannot (or may not) provide one of ``fields``."""
-        gone = self.capabilities.unsupported | self.capabilities.denied
-        return any(field in gone for field in fields)
 
     @property
     def commands_available(self) -> bool:
@@ -211,12 +177,12 @@ class SmartcarVehicleCoordinator(DataUpdateCoordinator[VehicleState]):
             LOGGER.info("%s cannot provide %s; its entities are removed", self.display_name, field)
         self.store.set_capabilities(self.vehicle_id, self.capabilities.as_record(), self._consent)
         for err in learned.failures.values():
-            self._check_virtual_key(err)
+            async_check_virtual_key(self.hass, self.vehicle_id, self.display_name, err)
         return learned.removed
 
     # -- budget and schedule -----------------------------------------------------------------
 
-    def _count_calls(self, calls: int, *, reserved: bool = True) -> None:
+    def count_calls(self, calls: int, *, reserved: bool = True) -> None:
         """Count billed calls against this vehicle's month (``reserved`` unless a read)."""
         now = dt_util.utcnow()
         budget = self.store.budget(self.vehicle_id, now).record(calls, now, reserved=reserved)
@@ -279,16 +245,15 @@ class SmartcarVehicleCoordinator(DataUpdateCoordinator[VehicleState]):
         metadata = self.store.metadata(self.vehicle_id, self._consent, now)
         if metadata is None:
             reader = MetadataReader(
-                self.client, self.vehicle, self.capabilities.permissions, self._count_calls
+                self.client, self.vehicle, self.capabilities.permissions, self.count_calls
             )
             try:
                 async with self._time_box():
                     metadata = await reader.async_read()
             except TimeoutError:
                 LOGGER.warning("%s did not answer in time; using what is known", self.name)
-            except SmartcarError as err:
-                self._raise_if_reauth(err)
-                raise
+            except SmartcarError as err:  # only a rejected credential leaves the reader
+                raise auth_failed(err) from err
             if metadata is not None:
                 self.store.set_metadata(self.vehicle_id, metadata, self._consent, now)
             else:
@@ -318,13 +283,13 @@ class SmartcarVehicleCoordinator(DataUpdateCoordinator[VehicleState]):
             return self._read_failed(err, first, err)
         finally:
             self._deadline = None
-        self._count_calls(calls, reserved=False)
-        return self._read_succeeded(_stamped(state, started), first)
+        self.count_calls(calls, reserved=False)
+        return self._read_succeeded(stamped(state, started), first)
 
     def _read_failed(self, err: SmartcarError, first: bool, cause: BaseException) -> VehicleState:
         """Map a failed read; the first read never blocks setup on a failure."""
-        self._raise_if_reauth(err)
-        retry_after = self._retry_after_for(err)
+        raise_if_reauth(err)
+        retry_after = retry_after_for(err)
         self._note_billing(err)
         transient = isinstance(err, TRANSIENT_ERRORS)
         self._transient_failures = self._transient_failures + 1 if transient else 0
@@ -339,46 +304,24 @@ class SmartcarVehicleCoordinator(DataUpdateCoordinator[VehicleState]):
     def _read_succeeded(self, state: VehicleState, first: bool) -> VehicleState:
         """Merge what was read into the current data, learn from per-field errors."""
         for err in state.errors.values():
-            self._raise_if_reauth(err)
+            raise_if_reauth(err)
         present = [field for field, _reading in state.readings()]
         gone = self._learn(present, state.errors)
         failures = {f: e for f, e in state.errors.items() if f not in gone}
         current = self.data if self.data is not None else VehicleState()
         merged = current.merged(state).without(gone)
+        self._ledger.resolve(f for f in present if merged.get(f) is state.get(f))
+        async_check_push_silence(self.hass, self.config_entry, current, merged)
         if failures and not present:
             # Nothing at all came back: the vehicle is unavailable this time.
-            err = _worst(failures.values())
-            if first:
-                return self._first_empty(err, merged)
-            return self._read_failed(err, first, err)
+            err = worst_error(failures.values())
+            self._read_failed(err, first, err)
+            return merged
         self._transient_failures = 0
         self._billing_blocked = False
         async_delete_vehicle_issue(self.hass, BILLING_LIMIT, self.vehicle_id)
         self._schedule_next()
         return merged
-
-    def _first_empty(self, err: SmartcarError, merged: VehicleState) -> VehicleState:
-        """The first read where every field failed: keep setting up, retry on schedule."""
-        self._note_billing(err)
-        self._schedule_next(self._retry_after_for(err))
-        return merged
-
-    def _raise_if_reauth(self, err: SmartcarError) -> None:
-        """Start reauthentication when Smartcar rejects the credential itself."""
-        if err.requires_reauth:
-            raise ConfigEntryAuthFailed(
-                translation_domain=DOMAIN,
-                translation_key="auth_failed",
-                translation_placeholders={"error": describe_error(err)},
-            ) from err
-
-    def _retry_after_for(self, err: SmartcarError) -> float | None:
-        """How long to wait after a failed read, when Smartcar's answer says so."""
-        if isinstance(err, SmartcarBillingError):
-            return BILLING_RETRY_AFTER
-        if isinstance(err, SmartcarRateLimitError):
-            return err.retry_after if err.retry_after is not None else RATE_LIMIT_RETRY_AFTER
-        return err.retry_after
 
     def _note_billing(self, err: SmartcarError) -> None:
         """A spent allowance blocks every request of this vehicle: say so once."""
@@ -390,13 +333,9 @@ class SmartcarVehicleCoordinator(DataUpdateCoordinator[VehicleState]):
 
     @callback
     def async_push(self, state: VehicleState, *, event_id: str | None = None) -> bool:
-        """Merge pushed state; False when the event was already applied."""
-        if event_id is not None:
-            if event_id in self._events:
-                return False
-            self._events[event_id] = None
-            while len(self._events) > SEEN_EVENTS:
-                self._events.popitem(last=False)
+        """Merge pushed state by the one merge rule; False when the event was applied."""
+        if self._ledger.already_applied(event_id):
+            return False
         now = dt_util.utcnow()
         self._last_push = now
         compatibility = {
@@ -405,15 +344,11 @@ class SmartcarVehicleCoordinator(DataUpdateCoordinator[VehicleState]):
             if isinstance(err, SmartcarCompatibilityError)
         }
         readable = self.capabilities.readable()
-        kept = {
-            field: reading
-            for field, reading in _stamped(state, now).readings()
-            if field in readable
-        }
+        kept = {f: r for f, r in stamped(state, now).readings() if f in readable}
         gone = self._learn(kept, compatibility)
         current = self.data if self.data is not None else VehicleState()
-        pushed = VehicleState.from_readings(kept, current.errors)
-        merged = current.merged(pushed).without(gone)
+        merged = current.merged(VehicleState.from_readings(kept, current.errors)).without(gone)
+        self._ledger.resolve(f for f, r in kept.items() if merged.get(f) is r)
         self._schedule_next()
         if merged != current:
             self.async_set_updated_data(merged)
@@ -425,9 +360,12 @@ class SmartcarVehicleCoordinator(DataUpdateCoordinator[VehicleState]):
     ) -> None:
         """Apply errors a webhook reported, only for what this integration reads.
 
-        Errors about signals the integration does not use never start reauthentication
-        (spurious reauth loops were a known problem of an earlier integration).
+        Each affected field is unavailable until a RESOLVED event or a newer reading; a
+        vehicle-wide error affects every reading. Only an error about the credential itself
+        starts reauthentication, never one about a signal the integration does not use.
         """
+        if self._ledger.already_applied(event_id):
+            return
         readable = self.capabilities.readable()
         compatibility: dict[Field, SmartcarError] = {}
         for key, err in errors.items():
@@ -436,79 +374,36 @@ class SmartcarVehicleCoordinator(DataUpdateCoordinator[VehicleState]):
             if err.requires_reauth:
                 self.config_entry.async_start_reauth(self.hass)
                 continue
-            self._check_virtual_key(err)
+            async_check_virtual_key(self.hass, self.vehicle_id, self.display_name, err)
             if isinstance(err, SmartcarCompatibilityError) and isinstance(key, Field):
                 compatibility[key] = err
+                self._push_unsupported.add(key)
+            else:
+                self._ledger.errors[key] = err
         if gone := self._learn((), compatibility):
             self.data = (self.data or VehicleState()).without(gone)
         self.async_update_listeners()
 
-    # -- commands ----------------------------------------------------------------------------
+    @callback
+    def async_resolve_errors(self, keys: Collection[Field | str]) -> None:
+        """Smartcar reported these errors RESOLVED: their fields are available again."""
+        self._ledger.resolve(keys)
+        # An incompatibility a push reported and Smartcar resolved: the field may come back.
+        back = {key for key in keys if isinstance(key, Field)} & self._push_unsupported
+        if back:
+            self._push_unsupported -= back
+            self.capabilities.unsupported -= back
+            self._learn((), {})
+        self.async_update_listeners()
 
-    async def async_send(self, spec: CommandSpec, value: float | None = None) -> None:
-        """Send a command; on success show the state it leads to until a newer reading."""
-        if spec.command is Command.START_CHARGE and self._unplugged():
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="not_plugged_in",
-                translation_placeholders={"vehicle": self.display_name},
-            )
-        LOGGER.debug("%s: sending %s", self.name, spec.command)
-        sent_at = dt_util.utcnow()
-        try:
-            result = await self._request(spec.command, value)
-        except SmartcarError as err:
-            if err.code not in ALREADY_DONE.get(spec.command, ()):
-                LOGGER.debug("%s: %s failed: %s", self.name, spec.command, describe_error(err))
-                self._command_refused(err)
-                raise command_error(err, spec.command, self.display_name) from err
-            LOGGER.debug("%s: %s was already the case", self.name, spec.command)
-        else:
-            if not result.confirmed:
-                LOGGER.info(
-                    "%s: %s was sent; Smartcar has not confirmed it yet", self.name, spec.command
-                )
-        finally:
-            self._count_calls(1)
+    def field_error(self, field: Field) -> SmartcarError | None:
+        """The pushed error that currently makes ``field`` unavailable, if any."""
+        return self._ledger.error_for(field)
+
+    @callback
+    def async_apply_optimistic(self, expected: Mapping[Field, Any], sent_at: datetime) -> None:
+        """Show what a command leads to, as readings dated when it was sent (see merge)."""
         self._billing_blocked = False
-        async_delete_vehicle_issue(self.hass, VIRTUAL_KEY, self.vehicle_id)
-        expected = spec.value if spec.value is not None else value
-        self._apply({spec.field: expected}, sent_at)
-
-    async def _request(self, command: Command, value: float | None) -> CommandResult:
-        """Call the client for one command."""
-        vehicle_id = self.vehicle_id
-        if command is Command.SET_CHARGE_LIMIT:
-            return await self.client.async_set_charge_limit(vehicle_id, float(value or 0))
-        senders = {
-            Command.LOCK: self.client.async_lock,
-            Command.UNLOCK: self.client.async_unlock,
-            Command.START_CHARGE: self.client.async_start_charge,
-            Command.STOP_CHARGE: self.client.async_stop_charge,
-        }
-        return await senders[command](vehicle_id)
-
-    def _command_refused(self, err: SmartcarError) -> None:
-        """What a refusal means beyond the error the user sees."""
-        if err.requires_reauth:
-            self.config_entry.async_start_reauth(self.hass)
-        self._note_billing(err)
-        self._check_virtual_key(err)
-
-    def _unplugged(self) -> bool:
-        """Whether a recent reading says the charging cable is not connected.
-
-        An older reading may be out of date (the car was plugged in since), so then the
-        command is sent and Smartcar's own answer decides.
-        """
-        reading = self.data.plugged_in if self.data is not None else None
-        if reading is None or reading.value is not False or reading.optimistic:
-            return False
-        seen = reading.fetched_at or reading.data_age
-        return seen is not None and dt_util.utcnow() - seen <= PLUG_READING_MAX_AGE
-
-    def _apply(self, expected: Mapping[Field, Any], sent_at: datetime) -> None:
-        """Show the state a command leads to as an optimistic reading dated when it was sent."""
         current = self.data if self.data is not None else VehicleState()
         optimistic = VehicleState.from_readings(
             {field: Reading(value, sent_at, optimistic=True) for field, value in expected.items()},
@@ -517,57 +412,25 @@ class SmartcarVehicleCoordinator(DataUpdateCoordinator[VehicleState]):
         self.data = current.merged(replace(optimistic, store_empty=current.store_empty))
         self.async_update_listeners()
 
-    def _check_virtual_key(self, err: SmartcarError) -> None:
-        """Raise the virtual-key repair issue when Tesla wants a key paired."""
-        if isinstance(err, SmartcarConnectedServicesAccountError) and (
-            err.code == "VIRTUAL_KEY_REQUIRED"
-        ):
-            async_create_virtual_key_issue(
-                self.hass, self.vehicle_id, self.display_name, err.resolution_url
-            )
+    def command_refused(self, err: SmartcarError) -> None:
+        """What a refused command means beyond the error the user sees."""
+        if err.requires_reauth:
+            self.config_entry.async_start_reauth(self.hass)
+        self._note_billing(err)
+        async_check_virtual_key(self.hass, self.vehicle_id, self.display_name, err)
 
     # -- what entities and diagnostics show --------------------------------------------------
-
-    def reading_time(self) -> datetime | None:
-        """When the freshest real reading was recorded by the car (or retrieved)."""
-        times = [
-            moment
-            for _field, reading in self.data.readings()
-            if not reading.optimistic and (moment := reading.moment) is not None
-        ]
-        return max(times, default=None)
 
     def diagnostics(self) -> dict[str, Any]:
         """What the coordinator learned about the vehicle's fields, for diagnostics."""
         return {
-            "readable": sorted(self.capabilities.readable()),
-            "unsupported": sorted(self.capabilities.unsupported),
-            "denied": sorted(self.capabilities.denied),
-            "seen": sorted(self.capabilities.seen),
+            **self.capabilities.summary(),
             "subscribed": sorted(self._subscriptions),
             "push_active": self.push_active,
-            "events_remembered": len(self._events),
+            "events_remembered": len(self._ledger.events),
+            "push_errors": {
+                str(key): describe_error(err) for key, err in sorted(self._ledger.errors.items())
+            },
             "transient_failures": self._transient_failures,
             "calls_per_read": self.calls_per_read(),
         }
-
-
-def _stamped(state: VehicleState, moment: datetime) -> VehicleState:
-    """Date readings that carry no time at all with ``moment`` (when the read was sent)."""
-    changes: dict[str, Any] = {
-        field.value: replace(reading, fetched_at=moment)
-        for field, reading in state.readings()
-        if reading.moment is None
-    }
-    return replace(state, **changes) if changes else state
-
-
-def _worst(errors: Iterable[SmartcarError]) -> SmartcarError:
-    """Pick the error that decides how long to wait: billing, then throttling, then any."""
-    return min(
-        errors,
-        key=lambda err: (
-            not isinstance(err, SmartcarBillingError),
-            not isinstance(err, SmartcarRateLimitError),
-        ),
-    )

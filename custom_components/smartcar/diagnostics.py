@@ -5,8 +5,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.util import dt as dt_util
 
-from .const import CONF_APPLICATION_ID, CONF_MANAGEMENT_TOKEN, CONF_USER_ID, CONF_WEBHOOK_ID
+from .const import (
+    CONF_APPLICATION_ID,
+    CONF_CLOUDHOOK_URL,
+    CONF_MANAGEMENT_TOKEN,
+    CONF_USER_ID,
+    CONF_WEBHOOK_ID,
+)
+from .webhook import DATA_PUSH, push_enabled
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -31,6 +39,7 @@ TO_REDACT = {
     "unique_id",
     CONF_MANAGEMENT_TOKEN,
     CONF_WEBHOOK_ID,
+    CONF_CLOUDHOOK_URL,
 }
 
 
@@ -104,6 +113,14 @@ async def async_get_config_entry_diagnostics(
                 "reserve": data.settings.reserve,
             },
             "vehicles": [_vehicle(c) for c in data.coordinators.values()],
+            "push": {
+                "enabled": push_enabled(entry.options),
+                **(
+                    health.as_dict(dt_util.utcnow())
+                    if (health := hass.data.get(DATA_PUSH, {}).get(entry.entry_id))
+                    else {}
+                ),
+            },
         },
         TO_REDACT,
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Any, override
+from typing import TYPE_CHECKING, override
 
 from homeassistant.core import callback
 from homeassistant.helpers import entity_registry as er
@@ -27,17 +27,8 @@ if TYPE_CHECKING:
 
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-    from .api import Command, Field, VehicleState
+    from .api import Field, VehicleState
     from .models import SmartcarConfigEntry
-
-
-@dataclass(frozen=True, slots=True)
-class CommandSpec:
-    """A command and the state it leads to: ``field`` becomes ``value`` (or the argument)."""
-
-    command: Command
-    field: Field
-    value: Any = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -60,8 +51,11 @@ def applicable[D: SmartcarEntityDescription](
     return [
         description
         for description in descriptions
-        if all(coordinator.permitted(permission) for permission in description.permissions)
-        and (not description.needs_fields or coordinator.capable(description.fields))
+        if all(
+            permission in coordinator.capabilities.permissions
+            for permission in description.permissions
+        )
+        and (not description.needs_fields or coordinator.capabilities.capable(description.fields))
     ]
 
 
@@ -123,7 +117,7 @@ class SmartcarEntity(CoordinatorEntity[SmartcarVehicleCoordinator]):
     def _handle_coordinator_update(self) -> None:
         """Update, or leave the registry once Smartcar says the fields are gone for good."""
         description = self.entity_description
-        if description.needs_fields and self.coordinator.withdrawn(description.fields):
+        if description.needs_fields and self.coordinator.capabilities.withdrawn(description.fields):
             LOGGER.info("Removing %s: the vehicle cannot provide it", self.entity_id)
             if self.registry_entry is not None:
                 er.async_get(self.hass).async_remove(self.entity_id)
@@ -140,7 +134,10 @@ class SmartcarEntity(CoordinatorEntity[SmartcarVehicleCoordinator]):
     @property
     @override
     def available(self) -> bool:
-        """Controls: while Smartcar accepts commands. Readings: while they can be read."""
+        """Controls: while Smartcar accepts commands. Readings: while they can be read.
+
+        A field a pushed VEHICLE_ERROR names is unavailable until Smartcar resolves it.
+        """
         description = self.entity_description
         if description.controls:
             return self.coordinator.commands_available
@@ -149,6 +146,8 @@ class SmartcarEntity(CoordinatorEntity[SmartcarVehicleCoordinator]):
         if not description.needs_fields:
             return True
         return all(
-            self.coordinator.is_supported(field) and self.state_data.get(field) is not None
+            self.coordinator.capabilities.is_readable(field)
+            and self.coordinator.field_error(field) is None
+            and self.state_data.get(field) is not None
             for field in description.fields
         )

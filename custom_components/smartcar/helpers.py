@@ -8,9 +8,15 @@ class and code in the tables below, never by description text.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Final
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Final
 
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.exceptions import (
+    ConfigEntryAuthFailed,
+    HomeAssistantError,
+    ServiceValidationError,
+)
+from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.update_coordinator import UpdateFailed
 
 from .api import (
@@ -28,10 +34,13 @@ from .api import (
     SmartcarUpstreamError,
     SmartcarVehicleStateError,
 )
-from .const import DOMAIN, RATE_LIMIT_RETRY_AFTER, VIRTUAL_KEY_URL
+from .const import BILLING_RETRY_AFTER, DOMAIN, RATE_LIMIT_RETRY_AFTER, VIRTUAL_KEY_URL
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Iterable, Mapping
+    from datetime import datetime
+
+    from .api import Vehicle, VehicleState
 
 #: Makes Smartcar spells in capitals that are not simply title-cased for display.
 _MAKE_NAMES: Final[Mapping[str, str]] = {
@@ -204,3 +213,69 @@ def update_failed(err: SmartcarError, retry_after: float | None) -> UpdateFailed
         },
         retry_after=retry_after,
     )
+
+
+def vehicle_name(vehicle: Vehicle) -> str:
+    """``<Make> <Model>``, the device name and the spoken name in Assist."""
+    model = vehicle.model.strip()
+    make = display_make(vehicle.make)
+    return f"{make} {model}".strip() if model else f"{make} vehicle"
+
+
+def vehicle_device_info(vehicle: Vehicle) -> DeviceInfo:
+    """The device registry entry of a vehicle; the VIN is its serial number."""
+    model = vehicle.model or None
+    if model and vehicle.year:
+        model = f"{model} ({vehicle.year})"
+    return DeviceInfo(
+        identifiers={(DOMAIN, vehicle.id)},
+        manufacturer=display_make(vehicle.make),
+        model=model,
+        name=vehicle_name(vehicle),
+        serial_number=vehicle.vin,
+    )
+
+
+def stamped(state: VehicleState, moment: datetime) -> VehicleState:
+    """Date readings that carry no time at all with ``moment`` (when the read was sent)."""
+    changes: dict[str, Any] = {
+        field.value: replace(reading, fetched_at=moment)
+        for field, reading in state.readings()
+        if reading.moment is None
+    }
+    return replace(state, **changes) if changes else state
+
+
+def worst_error(errors: Iterable[SmartcarError]) -> SmartcarError:
+    """Pick the error that decides how long to wait: billing, then throttling, then any."""
+    return min(
+        errors,
+        key=lambda err: (
+            not isinstance(err, SmartcarBillingError),
+            not isinstance(err, SmartcarRateLimitError),
+        ),
+    )
+
+
+def auth_failed(err: SmartcarError) -> ConfigEntryAuthFailed:
+    """The reauthentication a rejected credential calls for."""
+    return ConfigEntryAuthFailed(
+        translation_domain=DOMAIN,
+        translation_key="auth_failed",
+        translation_placeholders={"error": describe_error(err)},
+    )
+
+
+def raise_if_reauth(err: SmartcarError) -> None:
+    """Start reauthentication when Smartcar rejects the credential itself."""
+    if err.requires_reauth:
+        raise auth_failed(err) from err
+
+
+def retry_after_for(err: SmartcarError) -> float | None:
+    """How long to wait after a failed read, when Smartcar's answer says so."""
+    if isinstance(err, SmartcarBillingError):
+        return BILLING_RETRY_AFTER
+    if isinstance(err, SmartcarRateLimitError):
+        return err.retry_after if err.retry_after is not None else RATE_LIMIT_RETRY_AFTER
+    return err.retry_after

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Final
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 
+from .api import SmartcarConnectedServicesAccountError, SmartcarError
 from .const import BILLING_URL, DOMAIN, V2_SHUTDOWN, V3_MIGRATION_URL, VIRTUAL_KEY_URL
 
 if TYPE_CHECKING:
@@ -63,6 +64,17 @@ def async_create_virtual_key_issue(
         translation_placeholders={"vehicle": vehicle},
         learn_more_url=url or VIRTUAL_KEY_URL,
     )
+
+
+@callback
+def async_check_virtual_key(
+    hass: HomeAssistant, vehicle_id: str, vehicle: str, err: SmartcarError
+) -> None:
+    """Raise the virtual-key issue when Smartcar's answer says Tesla wants a key paired."""
+    if isinstance(err, SmartcarConnectedServicesAccountError) and (
+        err.code == "VIRTUAL_KEY_REQUIRED"
+    ):
+        async_create_virtual_key_issue(hass, vehicle_id, vehicle, err.resolution_url)
 
 
 @callback

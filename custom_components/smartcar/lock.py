@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any, override
 from homeassistant.components.lock import LockEntity, LockEntityDescription
 
 from .api import Command, Field, Permission, VehicleState
-from .entity import CommandSpec, SmartcarEntity, SmartcarEntityDescription, async_add_when_capable
+from .commands import CommandSpec, async_send
+from .entity import SmartcarEntity, SmartcarEntityDescription, async_add_when_capable
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -81,7 +82,7 @@ class SmartcarLock(SmartcarEntity, LockEntity):
         """A lock whose state cannot be read shows an assumed state, not a made-up one."""
         super().__init__(coordinator, description)
         self._attr_assumed_state = not all(
-            coordinator.is_supported(field) for field in description.fields
+            coordinator.capabilities.is_readable(field) for field in description.fields
         )
 
     @property
@@ -96,7 +97,7 @@ class SmartcarLock(SmartcarEntity, LockEntity):
         self._attr_is_locking = True
         self.async_write_ha_state()
         try:
-            await self.coordinator.async_send(self.entity_description.lock)
+            await async_send(self.coordinator, self.entity_description.lock)
         finally:
             self._attr_is_locking = False
             self.async_write_ha_state()
@@ -107,7 +108,7 @@ class SmartcarLock(SmartcarEntity, LockEntity):
         self._attr_is_unlocking = True
         self.async_write_ha_state()
         try:
-            await self.coordinator.async_send(self.entity_description.unlock)
+            await async_send(self.coordinator, self.entity_description.unlock)
         finally:
             self._attr_is_unlocking = False
             self.async_write_ha_state()

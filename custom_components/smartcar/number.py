@@ -14,7 +14,8 @@ from homeassistant.components.number import (
 from homeassistant.const import PERCENTAGE
 
 from .api import Command, Field, Permission, VehicleState
-from .entity import CommandSpec, SmartcarEntity, SmartcarEntityDescription, async_add_when_capable
+from .commands import CommandSpec, async_send
+from .entity import SmartcarEntity, SmartcarEntityDescription, async_add_when_capable
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -85,4 +86,4 @@ class SmartcarNumber(SmartcarEntity, NumberEntity):
     @override
     async def async_set_native_value(self, value: float) -> None:
         """Send the new charge limit."""
-        await self.coordinator.async_send(self.entity_description.set_value, float(value))
+        await async_send(self.coordinator, self.entity_description.set_value, float(value))

@@ -28,6 +28,7 @@ from homeassistant.helpers.typing import StateType
 
 from .api import ChargingState, Field, TirePressure
 from .entity import SmartcarEntity, SmartcarEntityDescription, async_add_when_capable
+from .push_sensor import push_sensors
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -78,6 +79,19 @@ def _tire(position: str) -> Callable[[SmartcarVehicleCoordinator], float | None]
 def _charging_state(coordinator: SmartcarVehicleCoordinator) -> str | None:
     reading = coordinator.data.charging_state
     return None if reading is None else reading.value.lower()
+
+
+def _reading_time(coordinator: SmartcarVehicleCoordinator) -> datetime | None:
+    """When the freshest real reading was recorded by the car (or retrieved by Smartcar).
+
+    A command's expected state is not a reading, so it never moves this sensor.
+    """
+    times = [
+        moment
+        for _field, reading in coordinator.data.readings()
+        if not reading.optimistic and (moment := reading.moment) is not None
+    ]
+    return max(times, default=None)
 
 
 CHARGING_STATES = [state.lower() for state in ChargingState]
@@ -225,7 +239,7 @@ SENSORS: tuple[SmartcarSensorEntityDescription, ...] = (
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
         needs_fields=False,
-        value_fn=lambda coordinator: coordinator.reading_time(),
+        value_fn=_reading_time,
     ),
     SmartcarSensorEntityDescription(
         key="api_calls",
@@ -245,6 +259,7 @@ async def async_setup_entry(
 ) -> None:
     """Add the sensors each vehicle can provide."""
     async_add_when_capable(entry, async_add_entities, SENSORS, SmartcarSensor)
+    async_add_entities(push_sensors(hass, entry))
 
 
 class SmartcarSensor(SmartcarEntity, SensorEntity):

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any, override
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
 
 from .api import ChargingState, Command, Field, Permission, VehicleState
-from .entity import CommandSpec, SmartcarEntity, SmartcarEntityDescription, async_add_when_capable
+from .commands import CommandSpec, async_send
+from .entity import SmartcarEntity, SmartcarEntityDescription, async_add_when_capable
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -75,9 +76,9 @@ class SmartcarSwitch(SmartcarEntity, SwitchEntity):
     @override
     async def async_turn_on(self, **kwargs: Any) -> None:
         """Start charging (a translated error when the cable is not plugged in)."""
-        await self.coordinator.async_send(self.entity_description.turn_on)
+        await async_send(self.coordinator, self.entity_description.turn_on)
 
     @override
     async def async_turn_off(self, **kwargs: Any) -> None:
         """Stop charging."""
-        await self.coordinator.async_send(self.entity_description.turn_off)
+        await async_send(self.coordinator, self.entity_description.turn_off)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+import hashlib
+import hmac
 import json
 
 import pytest
@@ -23,6 +25,8 @@ from custom_components.smartcar.api import (
     VerifyEvent,
     WebhookPayloadError,
     challenge_response,
+    is_valid_challenge,
+    parse_verify_challenge,
     parse_webhook,
     parse_webhook_events,
     verify_signature,
@@ -54,9 +58,47 @@ def test_signature_over_the_raw_body() -> None:
 
 def test_signature_of_a_fixture_round_trips() -> None:
     body = load_bytes("webhook_state_b.json")
-    signature = challenge_response("management-token", body.decode())
+    signature = hmac.new(b"management-token", body, hashlib.sha256).hexdigest()
     assert verify_signature("management-token", body, signature)
     assert not verify_signature("management-token", body + b" ", signature)
+
+
+@pytest.mark.parametrize(
+    "challenge",
+    ["challenge", "3a7c0c11-5d4e-4a90-9e3b-2b6d7f1e8c42", "a.b~c+d/e=f_g", "x" * 128, "1"],
+)
+def test_short_token_challenges_are_answered(challenge: str) -> None:
+    assert is_valid_challenge(challenge)
+    assert challenge_response(AMT, challenge) == (
+        hmac.new(AMT.encode(), challenge.encode(), hashlib.sha256).hexdigest()
+    )
+
+
+@pytest.mark.parametrize(
+    "challenge",
+    ["", "x" * 129, '{"pizza":"pasta"}', "[1]", '"quoted"', "a b", "line\nbreak", "ünï", "a,b"],
+)
+def test_no_other_text_is_ever_signed(challenge: str) -> None:
+    """The VERIFY answer is keyed like a delivery signature: JSON must never get one."""
+    assert not is_valid_challenge(challenge)
+    with pytest.raises(WebhookPayloadError, match="not a short token"):
+        challenge_response(AMT, challenge)
+
+
+@pytest.mark.parametrize(
+    ("body", "challenge"),
+    [
+        (b'{"eventType": "VERIFY", "data": {"challenge": "abc"}}', "abc"),
+        (b'{"eventName": "Verify", "payload": {"challenge": "def"}}', "def"),
+        (b'{"eventType": "VERIFY", "data": {"challenge": 12}}', None),
+        (b'{"eventType": "VEHICLE_STATE", "data": {"challenge": "abc"}}', None),
+        (b'{"eventName": "verify"}', None),
+        (b"not json", None),
+        (b'["VERIFY"]', None),
+    ],
+)
+def test_parse_verify_challenge_reads_nothing_else(body: bytes, challenge: str | None) -> None:
+    assert parse_verify_challenge(body) == challenge
 
 
 @pytest.mark.parametrize(
@@ -313,3 +355,30 @@ def test_unsupported_events(body: bytes, event_type: str) -> None:
     with pytest.raises(UnsupportedWebhookEventError) as caught:
         parse_webhook(body)
     assert caught.value.event_type == event_type
+
+
+def test_unknown_signals_are_named_and_keyed_signals_read() -> None:
+    """Signals keyed by ``Group.Name`` (one illustration) read like a list; unknown ones named."""
+    body = json.dumps(
+        {
+            "eventId": "e1",
+            "eventType": "VEHICLE_STATE",
+            "data": {
+                "vehicle": {"id": "v1"},
+                "signals": {
+                    "TractionBattery.StateOfCharge": {
+                        "body": {"unit": "percent", "value": 64},
+                        "status": {"value": "SUCCESS"},
+                    },
+                    "VehicleUserAccount.Role": {"body": {"value": "OWNER"}},
+                    "Odd": "not a signal",
+                },
+            },
+        }
+    ).encode()
+    event = parse_webhook(body)
+    assert isinstance(event, VehicleStateEvent)
+    assert event.state.battery_level is not None
+    assert event.state.battery_level.value == 64
+    # A key that is no known signal is counted as unknown too.
+    assert event.unknown_signals == ("vehicleuseraccount-role", "odd")

@@ -4,6 +4,12 @@ Smartcar pushes vehicle data and errors to the integration's webhook. The signat
 checked over the raw body before anything is parsed; the payloads come in several shapes (three
 documented or captured layouts of ``VEHICLE_STATE``, ``VEHICLE_ERROR``, and the legacy v2
 envelope), which all become events in the same domain model as a polled read.
+
+Deliveries and VERIFY answers are both HMAC-SHA256 keyed by the Application Management Token,
+so answering a VERIFY signs the challenge with the delivery key. A challenge is therefore only
+answered when it matches :data:`VERIFY_CHALLENGE` (1 to 128 characters from letters, digits and
+``- _ . ~ + / =``): such a text can never be a JSON object, so its answer can never pass as the
+signature of a delivery.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from dataclasses import dataclass, field
 import hashlib
 import hmac
 import json
+import re
 from typing import TYPE_CHECKING, Any, Final
 
 from . import _convert, _v2, _v3
@@ -25,6 +32,10 @@ if TYPE_CHECKING:
 
 #: The key under which ``VehicleErrorEvent`` files errors that name no signal.
 VEHICLE_WIDE: Final = "*"
+
+#: The only challenges a VERIFY is answered for: short tokens that cannot be a JSON body
+#: (no braces, quotes or spaces), like the random strings Smartcar sends.
+VERIFY_CHALLENGE: Final = re.compile(r"[A-Za-z0-9._~+/=-]{1,128}")
 
 _LEGACY_CHARGING: Mapping[str, ChargingState] = {
     "CHARGING_STARTED": ChargingState.CHARGING,
@@ -58,9 +69,39 @@ def verify_signature(management_token: str, body: bytes, signature: str | None) 
     return hmac.compare_digest(expected, signature.strip().lower().encode())
 
 
+def is_valid_challenge(challenge: str) -> bool:
+    """Whether a VERIFY challenge may be answered (see :data:`VERIFY_CHALLENGE`)."""
+    return VERIFY_CHALLENGE.fullmatch(challenge) is not None
+
+
 def challenge_response(management_token: str, challenge: str) -> str:
-    """The answer to a VERIFY challenge: hex HMAC-SHA256 of the challenge, keyed by the AMT."""
+    """The answer to a VERIFY challenge: hex HMAC-SHA256 of the challenge, keyed by the AMT.
+
+    Raises :class:`WebhookPayloadError` for a challenge outside :data:`VERIFY_CHALLENGE`, so
+    the token never signs text that could be a delivery.
+    """
+    if not is_valid_challenge(challenge):
+        raise WebhookPayloadError("The VERIFY challenge is not a short token")
     return _hmac_hex(management_token, challenge.encode())
+
+
+def parse_verify_challenge(body: bytes) -> str | None:
+    """The challenge of a VERIFY event (v4 or legacy v2); ``None`` for any other body.
+
+    This is all that is read of a body without a valid signature: an unsigned body is only
+    ever a VERIFY, never a delivery.
+    """
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(payload, Mapping):
+        return None
+    if payload.get("eventType") == "VERIFY":
+        return _str(_mapping(payload.get("data")).get("challenge"))
+    if str(payload.get("eventName", "")).lower() == "verify":
+        return _str(_mapping(payload.get("payload")).get("challenge"))
+    return None
 
 
 @dataclass(frozen=True)
@@ -84,6 +125,8 @@ class VehicleStateEvent:
     delivered_at: datetime | None
     triggers: tuple[str, ...] = ()
     webhook_id: str | None = None
+    #: Codes of delivered signals the integration does not know (ignored, counted).
+    unknown_signals: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -173,15 +216,31 @@ def _v4(payload: Mapping[str, Any]) -> WebhookEvent:
             event_id, vehicle_id, user_id, errors, resolved, mode, delivered_at, webhook_id
         )
     triggers = _list(payload.get("triggers")) or _list(data.get("triggers"))
+    signals = _signals(data.get("signals"))
     return VehicleStateEvent(
         event_id=event_id,
         vehicle_id=vehicle_id,
         user_id=user_id,
-        state=_v3.state_from_signals(data.get("signals")),
+        state=_v3.state_from_signals(signals),
         mode=mode,
         delivered_at=delivered_at,
         triggers=tuple(code for item in triggers if (code := _trigger(item)) is not None),
         webhook_id=webhook_id,
+        unknown_signals=_unknown_signals(signals),
+    )
+
+
+def _signals(value: Any) -> list[Any]:
+    """Signals as a list; one illustration keys them by ``"Group.Name"`` instead."""
+    return _v3.signal_items(value)
+
+
+def _unknown_signals(signals: list[Any]) -> tuple[str, ...]:
+    parsed = (_v3.parse_signal(item) for item in signals)
+    return tuple(
+        signal.code
+        for signal in parsed
+        if signal is not None and signal.code not in V3_SIGNAL_FIELDS
     )
 
 
