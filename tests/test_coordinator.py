@@ -423,17 +423,23 @@ async def test_metadata_falls_back_without_failing_setup(
     assert hass.states.get("sensor.smartcar_vehicle_battery") is not None
 
 
-async def test_metadata_authentication_failure_reauths(hass: HomeAssistant, sim: Simulator) -> None:
-    """A rejected credential while reading the VIN starts reauthentication."""
+@pytest.mark.parametrize("path", ["/vin", ""])
+async def test_metadata_authentication_failure_reauths(
+    hass: HomeAssistant, sim: Simulator, path: str
+) -> None:
+    """A rejected credential while reading the VIN or the attributes starts reauthentication."""
     entry = v2_entry(sim, vehicle_ids=[BEV])
     sim.inject_fault(
         vehicle_id=BEV,
-        path="/vin",
+        path=path,
+        method="GET",
         error_type="CONNECTED_SERVICES_ACCOUNT",
         error_code="AUTHENTICATION_FAILED",
     )
     await setup_entry(hass, entry)
     assert entry.state is ConfigEntryState.SETUP_ERROR
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
 
 
 async def test_virtual_key_answer_on_a_read_raises_the_issue(

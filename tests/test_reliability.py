@@ -411,3 +411,19 @@ async def test_v3_optimistic_value_yields_to_the_first_newer_reading(
     reading = coordinator.data.locked
     assert reading is not None
     assert not reading.optimistic
+
+
+@pytest.mark.usefixtures("v3_credentials")
+async def test_command_sent_but_not_confirmed_shows_the_expected_state(
+    hass: HomeAssistant, sim: Simulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A 202 that stays PENDING is "sent, not confirmed": no error, the expected state shows."""
+    caplog.set_level(logging.INFO)
+    await setup_entry(hass, v3_entry(sim, vehicle_ids=[BEV]))
+    sim.set_slow_command(600, vehicle_id=BEV, command="security/unlock")
+    with patch("custom_components.smartcar.api.client.DEFAULT_TIMEOUT", 1):
+        await hass.services.async_call(
+            LOCK_DOMAIN, SERVICE_UNLOCK, {ATTR_ENTITY_ID: LOCK}, blocking=True
+        )
+    assert hass.states.get(LOCK).state == "unlocked"
+    assert "Smartcar has not confirmed it yet" in caplog.text

@@ -94,7 +94,7 @@ def _is_foreign(entry: ConfigEntry) -> bool:
     )
 
 
-async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
+async def async_migrate_entry(hass: HomeAssistant, entry: SmartcarConfigEntry) -> bool:
     """Refuse entries of the other ``smartcar`` integration with a repair issue, no traceback."""
     if _is_foreign(entry):
         LOGGER.warning(
@@ -273,16 +273,23 @@ def _provided_elsewhere(
         device = registry.async_get_device(identifiers={(DOMAIN, vehicle_id)})
         if device is None:
             continue
-        for entry_id in _device_entries(device) - {entry.entry_id}:
-            other = hass.config_entries.async_get_entry(entry_id)
-            if other is not None and other.domain == DOMAIN:
-                LOGGER.warning(
-                    "%s is also connected through the Smartcar account %s, which provides it",
-                    device.name,
-                    other.title,
-                )
-                shared[vehicle_id] = other.title
-                break
+        owner = next(
+            (
+                other
+                for entry_id in _device_entries(device) - {entry.entry_id}
+                if (other := hass.config_entries.async_get_entry(entry_id)) is not None
+                and other.domain == DOMAIN
+            ),
+            None,
+        )
+        if owner is None:
+            continue
+        LOGGER.warning(
+            "%s is also connected through the Smartcar account %s, which provides it",
+            device.name,
+            owner.title,
+        )
+        shared[vehicle_id] = owner.title
     return shared
 
 
@@ -302,7 +309,7 @@ def _async_detach_device(
     """Take a device away from this entry: remove it, or detach it where others share it."""
     if getattr(device, "config_entry_id", None) is not None:
         registry.async_remove_device(device.id)
-    else:
+    else:  # pragma: no cover - Home Assistant 2026.3 only, covered by the minimum-version run
         registry.async_update_device(device.id, remove_config_entry_id=entry_id)
 
 
@@ -330,7 +337,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: SmartcarConfigEntry) ->
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 
-async def async_remove_entry(hass: HomeAssistant, entry: ConfigEntry) -> None:
+async def async_remove_entry(hass: HomeAssistant, entry: SmartcarConfigEntry) -> None:
     """Forget everything stored for a removed entry, and its repair issues."""
     store = SmartcarStore(hass, entry.entry_id)
     await store.async_load()

@@ -119,10 +119,9 @@ class SmartcarEntity(CoordinatorEntity[SmartcarVehicleCoordinator]):
         description = self.entity_description
         if description.needs_fields and self.coordinator.capabilities.withdrawn(description.fields):
             LOGGER.info("Removing %s: the vehicle cannot provide it", self.entity_id)
-            if self.registry_entry is not None:
-                er.async_get(self.hass).async_remove(self.entity_id)
-            else:
-                self.hass.async_create_task(self.async_remove(force_remove=True))
+            # Every entity has a unique ID, so it is in the registry; removing it there
+            # removes the entity too.
+            er.async_get(self.hass).async_remove(self.entity_id)
             return
         super()._handle_coordinator_update()
 
