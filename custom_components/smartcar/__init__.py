@@ -55,7 +55,7 @@ from .models import SmartcarConfigEntry, SmartcarData
 from .oauth import OAuth2SessionAuth
 from .polling import settings_from_options
 from .storage import SmartcarStore
-from .webhook import async_delete_cloudhook, async_delete_push_issues, async_setup_webhook
+from .webhook import async_delete_cloudhook, async_setup_webhook
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -343,7 +343,6 @@ async def async_remove_entry(hass: HomeAssistant, entry: SmartcarConfigEntry) ->
     await store.async_load()
     async_delete_all(hass, entry.entry_id, store.vehicle_ids())
     await store.async_remove()
-    async_delete_push_issues(hass, entry.entry_id)
     await async_delete_cloudhook(hass, entry.options)
 
 

@@ -12,7 +12,14 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 
 from .api import SmartcarConnectedServicesAccountError, SmartcarError
-from .const import BILLING_URL, DOMAIN, V2_SHUTDOWN, V3_MIGRATION_URL, VIRTUAL_KEY_URL
+from .const import (
+    BILLING_URL,
+    DASHBOARD_URL,
+    DOMAIN,
+    V2_SHUTDOWN,
+    V3_MIGRATION_URL,
+    VIRTUAL_KEY_URL,
+)
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
@@ -24,7 +31,9 @@ VEHICLE_ISSUES: Final = (BILLING_LIMIT, VIRTUAL_KEY)
 #: Issues about one entry, by id prefix.
 V2_SHUTDOWN_ISSUE: Final = "v2_shutdown"
 FOREIGN_ENTRY: Final = "foreign_entry"
-ENTRY_ISSUES: Final = (V2_SHUTDOWN_ISSUE, FOREIGN_ENTRY)
+WEBHOOK_SIGNATURE: Final = "webhook_signature"
+WEBHOOK_SILENT: Final = "webhook_silent"
+ENTRY_ISSUES: Final = (V2_SHUTDOWN_ISSUE, FOREIGN_ENTRY, WEBHOOK_SIGNATURE, WEBHOOK_SILENT)
 
 
 def issue_id(prefix: str, subject: str) -> str:
@@ -33,20 +42,35 @@ def issue_id(prefix: str, subject: str) -> str:
 
 
 @callback
+def _async_create(
+    hass: HomeAssistant,
+    prefix: str,
+    subject: str,
+    placeholders: dict[str, str],
+    *,
+    url: str,
+    severity: ir.IssueSeverity = ir.IssueSeverity.WARNING,
+) -> None:
+    """Raise (or update) the issue ``prefix`` about ``subject``; its text is ``prefix``."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id(prefix, subject),
+        is_fixable=False,
+        severity=severity,
+        translation_key=prefix,
+        translation_placeholders=placeholders,
+        learn_more_url=url,
+    )
+
+
+@callback
 def async_create_billing_issue(
     hass: HomeAssistant, vehicle_id: str, vehicle: str, code: str | None
 ) -> None:
     """Tell the user the vehicle's monthly allowance (or the plan) blocks requests."""
-    ir.async_create_issue(
-        hass,
-        DOMAIN,
-        issue_id(BILLING_LIMIT, vehicle_id),
-        is_fixable=False,
-        severity=ir.IssueSeverity.WARNING,
-        translation_key="billing_limit",
-        translation_placeholders={"vehicle": vehicle, "code": code or "-"},
-        learn_more_url=BILLING_URL,
-    )
+    placeholders = {"vehicle": vehicle, "code": code or "-"}
+    _async_create(hass, BILLING_LIMIT, vehicle_id, placeholders, url=BILLING_URL)
 
 
 @callback
@@ -54,16 +78,35 @@ def async_create_virtual_key_issue(
     hass: HomeAssistant, vehicle_id: str, vehicle: str, url: str | None
 ) -> None:
     """Ask the owner to pair Smartcar's virtual key (Tesla)."""
-    ir.async_create_issue(
+    _async_create(hass, VIRTUAL_KEY, vehicle_id, {"vehicle": vehicle}, url=url or VIRTUAL_KEY_URL)
+
+
+@callback
+def async_create_webhook_silent_issue(hass: HomeAssistant, entry: ConfigEntry, hours: int) -> None:
+    """Webhooks are on, nothing valid arrived for a day, and reads see the car change."""
+    placeholders = {"title": entry.title, "hours": str(hours)}
+    _async_create(hass, WEBHOOK_SILENT, entry.entry_id, placeholders, url=DASHBOARD_URL)
+
+
+@callback
+def async_create_webhook_signature_issue(
+    hass: HomeAssistant, entry: ConfigEntry, failures: int
+) -> None:
+    """Deliveries keep failing the signature check: the token in the options is wrong."""
+    _async_create(
         hass,
-        DOMAIN,
-        issue_id(VIRTUAL_KEY, vehicle_id),
-        is_fixable=False,
-        severity=ir.IssueSeverity.WARNING,
-        translation_key="virtual_key_required",
-        translation_placeholders={"vehicle": vehicle},
-        learn_more_url=url or VIRTUAL_KEY_URL,
+        WEBHOOK_SIGNATURE,
+        entry.entry_id,
+        {"title": entry.title, "count": str(failures)},
+        url=DASHBOARD_URL,
+        severity=ir.IssueSeverity.ERROR,
     )
+
+
+@callback
+def async_delete_entry_issue(hass: HomeAssistant, prefix: str, entry_id: str) -> None:
+    """Clear one issue about an entry (the condition is over)."""
+    ir.async_delete_issue(hass, DOMAIN, issue_id(prefix, entry_id))
 
 
 @callback

@@ -24,7 +24,6 @@ from aiohttp import hdrs, web
 from homeassistant.components import webhook
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
@@ -46,9 +45,15 @@ from .const import (
     CONF_MANAGEMENT_TOKEN,
     CONF_USER_ID,
     CONF_WEBHOOK_ID,
-    DASHBOARD_URL,
     DOMAIN,
     LOGGER,
+)
+from .issues import (
+    WEBHOOK_SIGNATURE,
+    WEBHOOK_SILENT,
+    async_create_webhook_signature_issue,
+    async_create_webhook_silent_issue,
+    async_delete_entry_issue,
 )
 from .push import MAX_BODY_BYTES, PUSH_SILENCE, PushHealth, Rejection, values_changed
 
@@ -63,9 +68,6 @@ if TYPE_CHECKING:
     from .models import SmartcarConfigEntry
 
 SIGNATURE_HEADER = "SC-Signature"
-#: Repair issue ids (suffixed with the entry id).
-SIGNATURE_ISSUE = "webhook_signature"
-SILENCE_ISSUE = "webhook_silent"
 
 DATA_PUSH: HassKey[dict[str, PushHealth]] = HassKey(f"{DOMAIN}_push")
 
@@ -84,15 +86,11 @@ def push_health(hass: HomeAssistant, entry_id: str) -> PushHealth:
     return health
 
 
-def _issue_id(kind: str, entry_id: str) -> str:
-    return f"{kind}_{entry_id}"
-
-
 @callback
 def async_delete_push_issues(hass: HomeAssistant, entry_id: str) -> None:
     """Withdraw the push repair issues of an entry."""
-    for kind in (SIGNATURE_ISSUE, SILENCE_ISSUE):
-        ir.async_delete_issue(hass, DOMAIN, _issue_id(kind, entry_id))
+    for kind in (WEBHOOK_SIGNATURE, WEBHOOK_SILENT):
+        async_delete_entry_issue(hass, kind, entry_id)
 
 
 @callback
@@ -185,19 +183,7 @@ def async_check_push_silence(
         return
     health = push_health(hass, entry.entry_id)
     if health.silent(dt_util.utcnow()) and values_changed(before, after):
-        ir.async_create_issue(
-            hass,
-            DOMAIN,
-            _issue_id(SILENCE_ISSUE, entry.entry_id),
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key=SILENCE_ISSUE,
-            translation_placeholders={
-                "title": entry.title,
-                "hours": str(round(PUSH_SILENCE.total_seconds() / 3600)),
-            },
-            learn_more_url=DASHBOARD_URL,
-        )
+        async_create_webhook_silent_issue(hass, entry, round(PUSH_SILENCE.total_seconds() / 3600))
 
 
 def _reject(hass: HomeAssistant, entry: ConfigEntry, health: PushHealth, reason: Rejection) -> None:
@@ -208,19 +194,7 @@ def _reject(hass: HomeAssistant, entry: ConfigEntry, health: PushHealth, reason:
             "Webhook deliveries keep failing the signature check; check that the Application "
             "Management Token in the options matches the Smartcar dashboard"
         )
-        ir.async_create_issue(
-            hass,
-            DOMAIN,
-            _issue_id(SIGNATURE_ISSUE, entry.entry_id),
-            is_fixable=False,
-            severity=ir.IssueSeverity.ERROR,
-            translation_key=SIGNATURE_ISSUE,
-            translation_placeholders={
-                "title": entry.title,
-                "count": str(health.signature_streak),
-            },
-            learn_more_url=DASHBOARD_URL,
-        )
+        async_create_webhook_signature_issue(hass, entry, health.signature_streak)
 
 
 # -- deliveries ---------------------------------------------------------------------------------
@@ -288,7 +262,7 @@ async def async_handle_webhook(
             return web.Response(status=HTTPStatus.UNAUTHORIZED)
         return _answer_verify(health, token, challenge)
     health.record_signed()
-    ir.async_delete_issue(hass, DOMAIN, _issue_id(SIGNATURE_ISSUE, entry.entry_id))
+    async_delete_entry_issue(hass, WEBHOOK_SIGNATURE, entry.entry_id)
     try:
         events = parse_webhook_events(body)
     except UnsupportedWebhookEventError as err:
@@ -340,7 +314,7 @@ def _deliver(
     if live:
         # Recorded first, so what the entities show next already counts this delivery.
         health.record_valid(dt_util.utcnow(), [event.vehicle_id for event in live])
-        ir.async_delete_issue(hass, DOMAIN, _issue_id(SILENCE_ISSUE, entry.entry_id))
+        async_delete_entry_issue(hass, WEBHOOK_SILENT, entry.entry_id)
     for event in live:
         coordinator = _coordinator_for(hass, event.vehicle_id, event.user_id)
         if isinstance(event, VehicleStateEvent):
