@@ -145,7 +145,11 @@ async def _enable_webhooks(stack: Stack) -> tuple[str, str]:
     if step.get("step_id") != "webhook":
         raise harness.HarnessError(f"no webhook step: {step}")
     url = step["description_placeholders"]["url"]
-    await stack.api("POST", f"config/config_entries/options/flow/{flow['flow_id']}", {})
+    await stack.api(
+        "POST",
+        f"config/config_entries/options/flow/{flow['flow_id']}",
+        {"smartcar_webhook_id": sim.WEBHOOK_ID},
+    )
     for _ in range(300):
         entries = await stack.api("GET", "config/config_entries/entry?domain=smartcar")
         if entries[0]["state"] == "loaded":

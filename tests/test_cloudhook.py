@@ -47,7 +47,9 @@ async def _options(hass: HomeAssistant, entry_id: str, user_input: dict[str, Any
 
 
 async def _finish(hass: HomeAssistant, result: Any) -> Any:
-    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"smartcar_webhook_id": sim_const.WEBHOOK_ID}
+    )
     await hass.async_block_till_done()
     return result
 
@@ -223,7 +225,9 @@ async def test_simulator_delivers_through_a_cloudhook(hass: HomeAssistant, sim: 
             )
             url = result["description_placeholders"]["url"]
             assert url == f"http://127.0.0.1:{port}/hook-1"
-            await hass.config_entries.options.async_configure(result["flow_id"], {})
+            await hass.config_entries.options.async_configure(
+                result["flow_id"], {"smartcar_webhook_id": sim_const.WEBHOOK_ID}
+            )
             await hass.async_block_till_done()
 
         webhook = sim.webhooks.get(sim_const.WEBHOOK_ID)

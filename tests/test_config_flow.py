@@ -5,6 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from unittest.mock import AsyncMock, patch
 
+from homeassistant.components.application_credentials import (
+    ClientCredential,
+    async_import_client_credential,
+)
 from homeassistant.config_entries import SOURCE_USER
 from homeassistant.data_entry_flow import FlowResult, FlowResultType
 from homeassistant.helpers import config_entry_oauth2_flow
@@ -598,11 +602,70 @@ async def test_v3_reconfigure_permissions(
 async def test_v2_reconfigure_with_another_account(
     hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator, sim: Simulator
 ) -> None:
-    """Reconfigure cannot swap the account either."""
+    """Reconfigure cannot swap the account either (v2, no v3 credentials to move to)."""
     entry = v2_entry(sim)
     entry.add_to_hass(hass)
     result = await entry.start_reconfigure_flow(hass)
+    # Without v3 credentials the step says how to move; submitting goes on with v2.
+    assert result["step_id"] == "reconfigure"
+    assert result["description_placeholders"]["title"] == entry.title
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     assert {str(key) for key in result["data_schema"].schema} == {"permissions", "mode"}
     result = await _to_connect(hass, result, {"permissions": [], "mode": "live"})
     result = await _callback(hass, hass_client_no_auth, result, email=sim_const.SECOND_USER_EMAIL)
     assert result["reason"] == "reconfigure_account_mismatch"
+
+
+@pytest.mark.usefixtures("v3_credentials")
+async def test_v3_simulated_vehicles_are_found(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    sim: Simulator,
+    mock_setup_entry: AsyncMock,
+) -> None:
+    """A user who connected simulated vehicles: the flow lists them with the mode filter.
+
+    Smartcar lists only live vehicles without ``filter[vehicle.mode]``, so without the filter
+    the flow found no vehicles at all.
+    """
+    result = await _to_connect(
+        hass,
+        await _start(hass),
+        {"permissions": [], "mode": "simulated", "application_id": sim_const.APPLICATION_ID},
+    )
+    assert URL(result["url"]).query["mode"] == "simulated"
+    result = await _callback(
+        hass, hass_client_no_auth, result, vehicle_ids=[sim_const.BEV_VEHICLE_ID]
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY, result
+    assert result["title"] == "Volkswagen ID.4"
+    assert result["result"].unique_id == sim_const.DEMO_USER_ID
+    assert result["result"].data["mode"] == "simulated"
+    listed = requests_to(sim, "/v3/connections")
+    assert listed
+    assert all(entry.query.get("filter[vehicle.mode]") == "simulated" for entry in listed)
+
+
+@pytest.mark.usefixtures("v2_credentials")
+async def test_v2_reconfigure_without_its_credentials_moves_to_v3(
+    hass: HomeAssistant, sim: Simulator
+) -> None:
+    """The v2 credentials were deleted, v3 ones exist: Reconfigure goes to v3 at once."""
+    entry = v2_entry(sim)
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        entry, data={**entry.data, "auth_implementation": "deleted"}
+    )
+    await async_import_client_credential(
+        hass,
+        DOMAIN,
+        ClientCredential(sim_const.API_CLIENT_ID, sim_const.API_CLIENT_SECRET, "v3"),
+        "smartcar_v3",
+    )
+    result = await entry.start_reconfigure_flow(hass)
+    assert result["step_id"] == "connect"
+    suggested = {
+        str(key): key.description["suggested_value"] for key in result["data_schema"].schema
+    }
+    # Nothing to suggest: the v2 client ID is gone with its credentials.
+    assert suggested["application_id"] == ""

@@ -59,6 +59,9 @@ async def test_v2_setup_and_unload(hass: HomeAssistant, sim: Simulator) -> None:
     assert issue is not None
     assert issue.translation_placeholders == {"title": "Smartcar", "date": "2026-12-01"}
     assert issue.severity is ir.IssueSeverity.WARNING
+    # It leads to the way out that keeps everything: Reconfigure with v3 credentials.
+    assert issue.learn_more_url is not None
+    assert issue.learn_more_url.endswith("#moving-from-api-v2-to-v3")
 
     assert await hass.config_entries.async_unload(entry.entry_id)
     assert entry.state is ConfigEntryState.NOT_LOADED

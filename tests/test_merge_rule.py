@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
-from custom_components.smartcar import _device_entries
+from custom_components.smartcar.devices import device_entries as _device_entries
 from custom_components.smartcar.api import (
     Field,
     Reading,

@@ -23,6 +23,7 @@ BEV = sim_const.BEV_VEHICLE_ID
 TOKEN = sim_const.MANAGEMENT_TOKEN
 POLLING = {"polling_mode": "automatic", "interval_minutes": 720, "monthly_budget": 500}
 EXTERNAL_URL = "https://ha.example.com"
+WEBHOOK = sim_const.WEBHOOK_ID
 
 
 async def _options(hass: HomeAssistant, entry_id: str, user_input: dict[str, Any]) -> Any:
@@ -30,8 +31,9 @@ async def _options(hass: HomeAssistant, entry_id: str, user_input: dict[str, Any
     return await hass.config_entries.options.async_configure(result["flow_id"], user_input)
 
 
-async def _finish(hass: HomeAssistant, result: Any) -> Any:
-    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
+async def _finish(hass: HomeAssistant, result: Any, smartcar_id: str | None = WEBHOOK) -> Any:
+    user_input = {} if smartcar_id is None else {"smartcar_webhook_id": smartcar_id}
+    result = await hass.config_entries.options.async_configure(result["flow_id"], user_input)
     await hass.async_block_till_done()
     return result
 
@@ -177,7 +179,9 @@ async def test_no_address_smartcar_can_reach(hass: HomeAssistant, sim: Simulator
     )
     assert result["step_id"] == "webhook_no_url"
     assert "url" not in result["description_placeholders"]
-    await _finish(hass, result)
+    # Without a URL there may be no webhook in Smartcar's dashboard yet: its id can wait.
+    await _finish(hass, result, None)
+    assert "smartcar_webhook_id" not in entry.options
     assert entry.options["management_token"] == TOKEN
     webhook_id = entry.options["webhook_id"]
 
@@ -185,3 +189,82 @@ async def test_no_address_smartcar_can_reach(hass: HomeAssistant, sim: Simulator
     await hass.config.async_update(external_url=EXTERNAL_URL)
     result = await _options(hass, entry.entry_id, {**POLLING, "push": "verify"})
     assert result["description_placeholders"]["url"] == f"{EXTERNAL_URL}/api/webhook/{webhook_id}"
+
+
+@pytest.mark.usefixtures("v3_credentials")
+async def test_smartcar_webhook_id_is_asked_and_checked(
+    hass: HomeAssistant, sim: Simulator
+) -> None:
+    """v3: the URL step asks for Smartcar's webhook id, refuses Home Assistant's, keeps it."""
+    await hass.config.async_update(external_url=EXTERNAL_URL)
+    entry = await _entry(hass, sim)
+    result = await _options(
+        hass, entry.entry_id, {**POLLING, "push": "on", "management_token": TOKEN}
+    )
+    assert result["step_id"] == "webhook"
+    assert [str(key) for key in result["data_schema"].schema] == ["smartcar_webhook_id"]
+    url = result["description_placeholders"]["url"]
+    home_assistant_id = url.rsplit("/", 1)[-1]
+    for typed, error in (
+        ("  ", "smartcar_webhook_id_required"),
+        (home_assistant_id, "home_assistant_webhook_id"),
+        (url, "home_assistant_webhook_id"),
+        ("not an id", "invalid_smartcar_webhook_id"),
+        ("abc?x=1", "invalid_smartcar_webhook_id"),
+    ):
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {"smartcar_webhook_id": typed}
+        )
+        assert result["step_id"] == "webhook"
+        assert result["errors"] == {"smartcar_webhook_id": error}, typed
+        assert result["description_placeholders"]["url"] == url
+        (key,) = result["data_schema"].schema
+        assert key.description["suggested_value"] == typed.strip()
+    await _finish(hass, result, f" {WEBHOOK} ")
+    assert entry.options["smartcar_webhook_id"] == WEBHOOK
+
+    # Changing only the polling keeps it; "Verify again" shows it filled in.
+    result = await _options(hass, entry.entry_id, {**POLLING, "polling_mode": "manual"})
+    await hass.async_block_till_done()
+    assert entry.options["smartcar_webhook_id"] == WEBHOOK
+    result = await _options(hass, entry.entry_id, {**POLLING, "push": "verify"})
+    (key,) = result["data_schema"].schema
+    assert key.description["suggested_value"] == WEBHOOK
+    await _finish(hass, result, "other-webhook")
+    assert entry.options["smartcar_webhook_id"] == "other-webhook"
+    # Off keeps it for the next time webhooks are turned on.
+    await _options(hass, entry.entry_id, {**POLLING, "push": "off"})
+    await hass.async_block_till_done()
+    assert entry.options["smartcar_webhook_id"] == "other-webhook"
+
+
+@pytest.mark.usefixtures("v3_credentials")
+async def test_webhooks_on_without_smartcar_id_ask_for_it(
+    hass: HomeAssistant, sim: Simulator
+) -> None:
+    """Webhooks turned on before the id existed: "On" again shows the step that asks for it."""
+    await hass.config.async_update(external_url=EXTERNAL_URL)
+    entry = await _entry(hass, sim, **POLLING, management_token=TOKEN, webhook_id="abc123")
+    result = await _options(hass, entry.entry_id, {**POLLING, "push": "on"})
+    assert result["step_id"] == "webhook"
+    assert result["description_placeholders"]["url"] == f"{EXTERNAL_URL}/api/webhook/abc123"
+    await _finish(hass, result)
+    assert entry.options["smartcar_webhook_id"] == WEBHOOK
+    # From now on "On" with the stored token changes nothing and asks nothing.
+    result = await _options(hass, entry.entry_id, {**POLLING, "push": "on"})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+@pytest.mark.usefixtures("v2_credentials")
+async def test_v2_webhook_step_has_no_smartcar_id(hass: HomeAssistant, sim: Simulator) -> None:
+    """v2 entries cannot subscribe vehicles through the Management API v3: no field."""
+    await hass.config.async_update(external_url=EXTERNAL_URL)
+    entry = await setup_entry(hass, v2_entry(sim, vehicle_ids=[BEV]))
+    result = await _options(
+        hass, entry.entry_id, {**POLLING, "push": "on", "management_token": TOKEN}
+    )
+    assert result["step_id"] == "webhook"
+    assert not result["data_schema"].schema
+    await _finish(hass, result, None)
+    assert entry.options["management_token"] == TOKEN
+    assert "smartcar_webhook_id" not in entry.options

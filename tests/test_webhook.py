@@ -63,7 +63,9 @@ async def _with_webhook(hass: HomeAssistant, sim: Simulator) -> tuple[MockConfig
         or result["description_placeholders"]["url"].rsplit("/", 1)[-1]
     )
     assert result["description_placeholders"]["url"] == f"{EXTERNAL_URL}/api/webhook/{webhook_id}"
-    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"smartcar_webhook_id": sim_const.WEBHOOK_ID}
+    )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
@@ -216,7 +218,9 @@ async def test_verify_answers_only_short_tokens_inside_the_window(
     )
     assert result["step_id"] == "webhook"
     assert result["description_placeholders"]["minutes"] == "15"
-    await hass.config_entries.options.async_configure(result["flow_id"], {})
+    await hass.config_entries.options.async_configure(
+        result["flow_id"], {"smartcar_webhook_id": sim_const.WEBHOOK_ID}
+    )
     await hass.async_block_till_done()
     response = await client.post(url, json=verify("abc"))
     assert response.status == 200

@@ -4,7 +4,9 @@ Setup builds one :class:`SmartcarVehicleCoordinator` per connected vehicle. They
 entry's token (renewed by Home Assistant's ``OAuth2Session``) and one client; the store keeps
 per-vehicle metadata, what each vehicle can provide and the month's call count, so restarts
 neither spend the allowance nor change the set of entities. A vehicle another entry already
-provides (the same car under a second Smartcar user) is left to that entry.
+provides (the same car under a second Smartcar user) is left to that entry. Every vehicle has
+its device from setup on, also before Smartcar holds any data for it (an empty v3 store); with
+webhooks on, the vehicles are subscribed to the user's Smartcar webhook (``subscriptions.py``).
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from typing import TYPE_CHECKING
 from aiohttp import ClientError
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import (
     ConfigEntryAuthFailed,
     ConfigEntryError,
@@ -45,6 +46,7 @@ from .const import (
     VEHICLE_LIST_INTERVAL,
 )
 from .coordinator import SmartcarVehicleCoordinator
+from .devices import async_remove_stale_devices, provided_elsewhere, vehicles_of_other_entries
 from .helpers import describe_error
 from .issues import (
     async_create_foreign_entry_issue,
@@ -55,13 +57,17 @@ from .models import SmartcarConfigEntry, SmartcarData
 from .oauth import OAuth2SessionAuth
 from .polling import settings_from_options
 from .storage import SmartcarStore
+from .subscriptions import (
+    async_start_subscriptions,
+    async_unsubscribe_removed_entry,
+)
 from .webhook import async_delete_cloudhook, async_setup_webhook
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
     from datetime import datetime
 
     from homeassistant.config_entries import ConfigEntry
+    from homeassistant.core import HomeAssistant
     from homeassistant.helpers.typing import ConfigType
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -152,7 +158,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartcarConfigEntry) -> 
     await store.async_load()
 
     listed = await _async_list_vehicles(client)
-    shared = _provided_elsewhere(hass, entry, listed)
+    shared = provided_elsewhere(hass, entry, listed)
     vehicles = {vid: conn for vid, conn in listed.items() if vid not in shared}
     settings = settings_from_options(entry.options)
     coordinators = {
@@ -174,6 +180,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartcarConfigEntry) -> 
         return_exceptions=True,
     )
     _raise_first_failure(results)
+    # The device exists before any data does (a v3 store stays empty until subscribed).
+    devices = dr.async_get(hass)
+    for coordinator in coordinators.values():
+        devices.async_get_or_create(config_entry_id=entry.entry_id, **coordinator.device_info)
     entry.runtime_data = SmartcarData(
         client=client,
         session=session,
@@ -183,7 +193,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartcarConfigEntry) -> 
         shared_elsewhere=shared,
     )
 
-    _async_remove_stale_devices(hass, entry, store, set(coordinators))
+    async_remove_stale_devices(hass, entry, store, set(coordinators), set(shared))
     async_update_v2_shutdown_issue(
         hass,
         entry,
@@ -216,6 +226,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartcarConfigEntry) -> 
     )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     async_setup_webhook(hass, entry)
+    async_start_subscriptions(hass, entry)
     return True
 
 
@@ -259,78 +270,6 @@ async def _async_list_vehicles(client: SmartcarClient) -> dict[str, Connection |
         ) from err
 
 
-def _provided_elsewhere(
-    hass: HomeAssistant, entry: SmartcarConfigEntry, vehicle_ids: Iterable[str]
-) -> dict[str, str]:
-    """Vehicles whose device another Smartcar entry already has, with that entry's title.
-
-    The same car connected by two Smartcar users would otherwise give two sets of entities
-    with the same unique IDs; the entry that set the car up first keeps providing it.
-    """
-    registry = dr.async_get(hass)
-    shared: dict[str, str] = {}
-    for vehicle_id in vehicle_ids:
-        device = registry.async_get_device(identifiers={(DOMAIN, vehicle_id)})
-        if device is None:
-            continue
-        owner = next(
-            (
-                other
-                for entry_id in _device_entries(device) - {entry.entry_id}
-                if (other := hass.config_entries.async_get_entry(entry_id)) is not None
-                and other.domain == DOMAIN
-            ),
-            None,
-        )
-        if owner is None:
-            continue
-        LOGGER.warning(
-            "%s is also connected through the Smartcar account %s, which provides it",
-            device.name,
-            owner.title,
-        )
-        shared[vehicle_id] = owner.title
-    return shared
-
-
-def _device_entries(device: dr.DeviceEntry) -> set[str]:
-    """The config entries of a device (one since Home Assistant 2026.4; a set before)."""
-    single: str | None = getattr(device, "config_entry_id", None)
-    if single is not None:
-        return {single}
-    entries: set[str] = getattr(device, "config_entries", set())
-    return set(entries)
-
-
-@callback
-def _async_detach_device(
-    registry: dr.DeviceRegistry, device: dr.DeviceEntry, entry_id: str
-) -> None:
-    """Take a device away from this entry: remove it, or detach it where others share it."""
-    if getattr(device, "config_entry_id", None) is not None:
-        registry.async_remove_device(device.id)
-    else:  # pragma: no cover - Home Assistant 2026.3 only, covered by the minimum-version run
-        registry.async_update_device(device.id, remove_config_entry_id=entry_id)
-
-
-@callback
-def _async_remove_stale_devices(
-    hass: HomeAssistant,
-    entry: SmartcarConfigEntry,
-    store: SmartcarStore,
-    vehicle_ids: set[str],
-) -> None:
-    """Detach the devices (and drop stored records) of vehicles this entry no longer has."""
-    registry = dr.async_get(hass)
-    for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
-        ids = {identifier for domain, identifier in device.identifiers if domain == DOMAIN}
-        if not ids & vehicle_ids:
-            LOGGER.info("Removing the device of a disconnected vehicle: %s", device.name)
-            _async_detach_device(registry, device, entry.entry_id)
-    for vehicle_id in store.vehicle_ids() - vehicle_ids:
-        store.forget(vehicle_id)
-
-
 async def async_unload_entry(hass: HomeAssistant, entry: SmartcarConfigEntry) -> bool:
     """Write the store, then unload the platforms (the coordinators stop with them)."""
     await entry.runtime_data.store.async_flush()
@@ -338,10 +277,25 @@ async def async_unload_entry(hass: HomeAssistant, entry: SmartcarConfigEntry) ->
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: SmartcarConfigEntry) -> None:
-    """Forget everything stored for a removed entry, and its repair issues."""
+    """Forget everything stored for a removed entry and its repair issues; unsubscribe it.
+
+    Unsubscribing runs in the background (removal never waits for Smartcar) and leaves out
+    vehicles another loaded entry still provides.
+    """
     store = SmartcarStore(hass, entry.entry_id)
     await store.async_load()
     async_delete_all(hass, entry.entry_id, store.vehicle_ids())
+    elsewhere = vehicles_of_other_entries(hass, entry)
+    subscribed = {
+        vehicle_id: webhook_id
+        for vehicle_id in store.vehicle_ids() - elsewhere
+        if (webhook_id := store.subscription(vehicle_id))
+    }
+    if subscribed:
+        hass.async_create_background_task(
+            async_unsubscribe_removed_entry(hass, entry, subscribed),
+            f"{DOMAIN} unsubscribe removed entry",
+        )
     await store.async_remove()
     await async_delete_cloudhook(hass, entry.options)
 

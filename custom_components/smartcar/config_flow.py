@@ -8,13 +8,16 @@ user the consent belongs to has to be found another way:
   Connect, the flow takes a snapshot of the application's connections (every page); after the
   callback, the user whose connections are new or changed is the one who just consented. When
   no user or several users changed (a household or fleet sharing one application), the flow
-  asks which user it is, listing each user's vehicles; it never guesses.
+  asks which user it is, listing each user's vehicles; it never guesses. Connections are
+  listed with the live/simulated choice of the permissions step: Smartcar lists only live
+  vehicles without that filter.
+
+Reconfiguring a v2 entry moves it to v3 credentials when they exist (API v2 was switched off
+on 1 December 2026); its devices and entities keep everything the user set (``migration.py``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-import re
 from typing import TYPE_CHECKING, Any, cast, override
 from uuid import uuid4
 
@@ -29,13 +32,6 @@ from homeassistant.core import callback
 from homeassistant.exceptions import OAuth2TokenRequestError, OAuth2TokenRequestReauthError
 from homeassistant.helpers import config_entry_oauth2_flow
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
-from homeassistant.helpers.selector import (
-    SelectOptionDict,
-    SelectSelector,
-    SelectSelectorConfig,
-    SelectSelectorMode,
-    TextSelector,
-)
 
 from .api import (
     ApiVersion,
@@ -58,113 +54,28 @@ from .const import (
     LOGGER,
     OPTIONAL_PERMISSIONS,
     REQUIRED_PERMISSIONS,
-    V3_CLIENT_ID_PREFIX,
     ConnectMode,
 )
-from .helpers import describe_error, display_make
+from .flow_support import (
+    CONNECT_ERRORS,
+    ConnectSettings,
+    application_id_error,
+    async_entry_title,
+    async_implementations,
+    connect_schema,
+    user_schema,
+)
+from .helpers import describe_error
+from .migration import async_keep_vehicles
 from .options_flow import SmartcarOptionsFlow
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Mapping
     import logging
 
-    # Home Assistant 2026.10 validates with probatio and aliases ``voluptuous`` to it at
-    # start-up; 2026.3 still ships voluptuous. Type against the newer one, run either.
-    import probatio as vol
-
     from .oauth import SmartcarImplementation
-else:
-    import voluptuous as vol
 
-#: Error codes Smartcar Connect redirects with; each has a translated abort reason.
-CONNECT_ERRORS = frozenset(
-    {
-        "access_denied",
-        "battery_capacity_no_selection",
-        "configuration_error",
-        "invalid_subscription",
-        "no_vehicles",
-        "oem_cancelled_login",
-        "server_error",
-        "user_manually_returned_to_application",
-        "vehicle_incompatible",
-    }
-)
-
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
-#: Vehicles named in an entry's title before it says "and n more".
-_TITLE_VEHICLES = 3
-
-
-@dataclass(frozen=True, kw_only=True)
-class ConnectSettings:
-    """What the user chose before going to Connect."""
-
-    api_version: ApiVersion
-    permissions: tuple[str, ...]
-    mode: ConnectMode = ConnectMode.LIVE
-    application_id: str | None = None
-    optional: tuple[str, ...] = field(default=(), compare=False)
-
-    @classmethod
-    def from_entry(cls, entry: ConfigEntry) -> ConnectSettings:
-        """Rebuild the choices an entry was made with."""
-        permissions = tuple(entry.data.get(CONF_PERMISSIONS, ()))
-        return cls(
-            api_version=ApiVersion(entry.data[CONF_API_VERSION]),
-            permissions=permissions,
-            mode=ConnectMode(entry.data.get(CONF_MODE, ConnectMode.LIVE)),
-            application_id=entry.data.get(CONF_APPLICATION_ID),
-            optional=tuple(p for p in permissions if p in OPTIONAL_PERMISSIONS),
-        )
-
-    @property
-    def scope(self) -> str:
-        """Connect's ``scope``: the required permissions marked, then the chosen ones."""
-        required = [f"required:{permission}" for permission in REQUIRED_PERMISSIONS]
-        optional = [p for p in self.permissions if p not in REQUIRED_PERMISSIONS]
-        return " ".join([*required, *optional])
-
-
-def _connect_schema(api_version: ApiVersion) -> vol.Schema:
-    """The permissions form, with the Application ID only for v3 applications."""
-    schema: dict[Any, Any] = {
-        vol.Required(CONF_PERMISSIONS): SelectSelector(
-            SelectSelectorConfig(
-                options=[str(permission) for permission in OPTIONAL_PERMISSIONS],
-                multiple=True,
-                mode=SelectSelectorMode.LIST,
-                translation_key="permissions",
-            )
-        ),
-        vol.Required(CONF_MODE): SelectSelector(
-            SelectSelectorConfig(
-                options=[str(mode) for mode in ConnectMode],
-                mode=SelectSelectorMode.LIST,
-                translation_key="mode",
-            )
-        ),
-    }
-    if api_version is ApiVersion.V3:
-        schema[vol.Required(CONF_APPLICATION_ID)] = TextSelector()
-    return vol.Schema(schema)
-
-
-def _describe_user(user_id: str, connections: Iterable[Connection]) -> str:
-    """Label a Smartcar user by their vehicles (make, model, year) for the user picker."""
-    vehicles = sorted(
-        " ".join(
-            part
-            for part in (
-                display_make(connection.make or ""),
-                connection.model or "",
-                f"({connection.year})" if connection.year else "",
-            )
-            if part
-        )
-        for connection in connections
-    )
-    return f"{', '.join(vehicles)} · …{user_id[-6:]}"
+__all__ = ["CONNECT_ERRORS", "SmartcarFlowHandler"]
 
 
 class SmartcarFlowHandler(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, domain=DOMAIN):
@@ -184,6 +95,8 @@ class SmartcarFlowHandler(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, do
         self._oauth_data: dict[str, Any] = {}
         self._candidates: dict[str, list[Connection]] = {}
         self._connections: list[Connection] = []
+        #: A v2 entry's client ID: moving to v3, it is the Application ID to suggest.
+        self._previous_client_id: str | None = None
 
     @staticmethod
     @callback
@@ -218,12 +131,15 @@ class SmartcarFlowHandler(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, do
         return data
 
     def _client(self, access_token: str, user_id: str | None = None) -> SmartcarClient:
+        """A client with the flow's token, listing the vehicles of the mode the user chose."""
+        settings = cast("ConnectSettings", self._settings)
         return SmartcarClient(
             async_get_clientsession(self.hass),
             StaticTokenAuth(access_token),
             api_version=self._implementation.api_version,
             user_id=user_id,
             origins=Origins.from_env(),
+            vehicle_mode=str(settings.mode),
         )
 
     def _entry(self) -> ConfigEntry | None:
@@ -268,10 +184,8 @@ class SmartcarFlowHandler(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, do
             application_id: str | None = None
             if api_version is ApiVersion.V3:
                 application_id = str(user_input.get(CONF_APPLICATION_ID, "")).strip()
-                if application_id.startswith(V3_CLIENT_ID_PREFIX):
-                    errors[CONF_APPLICATION_ID] = "client_id_as_application_id"
-                elif not _UUID.match(application_id):
-                    errors[CONF_APPLICATION_ID] = "invalid_application_id"
+                if (error := application_id_error(application_id)) is not None:
+                    errors[CONF_APPLICATION_ID] = error
             if not errors:
                 optional = tuple(
                     p for p in OPTIONAL_PERMISSIONS if p in user_input[CONF_PERMISSIONS]
@@ -293,7 +207,8 @@ class SmartcarFlowHandler(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, do
             suggested = {
                 CONF_PERMISSIONS: list(previous.optional),
                 CONF_MODE: str(previous.mode),
-                CONF_APPLICATION_ID: previous.application_id or "",
+                # Moving from v2: the v2 client ID is the application's ID.
+                CONF_APPLICATION_ID: previous.application_id or self._previous_client_id or "",
             }
         else:
             suggested = {
@@ -302,9 +217,7 @@ class SmartcarFlowHandler(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, do
             }
         return self.async_show_form(
             step_id="connect",
-            data_schema=self.add_suggested_values_to_schema(
-                _connect_schema(api_version), suggested
-            ),
+            data_schema=self.add_suggested_values_to_schema(connect_schema(api_version), suggested),
             errors=errors,
             description_placeholders={"dashboard_url": DASHBOARD_URL},
         )
@@ -353,20 +266,10 @@ class SmartcarFlowHandler(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, do
         """Ask which Smartcar user this entry is for, when the connections do not tell."""
         if user_input is not None:
             return await self._async_finish(user_input[CONF_USER_ID])
-        options = [
-            SelectOptionDict(value=user, label=_describe_user(user, connections))
-            for user, connections in self._candidates.items()
-        ]
         return self.async_show_form(
             step_id="select_user",
-            data_schema=vol.Schema(
-                {
-                    vol.Required(CONF_USER_ID): SelectSelector(
-                        SelectSelectorConfig(options=options, mode=SelectSelectorMode.LIST)
-                    )
-                }
-            ),
-            description_placeholders={"count": str(len(options))},
+            data_schema=user_schema(self._candidates),
+            description_placeholders={"count": str(len(self._candidates))},
         )
 
     @property
@@ -406,37 +309,23 @@ class SmartcarFlowHandler(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, do
             data[CONF_APPLICATION_ID] = settings.application_id
         if (entry := self._entry()) is not None:
             self._abort_if_unique_id_mismatch(reason=self._mismatch_reason)
+            if entry.data.get(CONF_API_VERSION) != data[CONF_API_VERSION]:
+                # Another API generation: keep devices and entities, moved by VIN if need be.
+                try:
+                    unmatched = await async_keep_vehicles(
+                        self.hass, entry, client, vehicle_ids, self._connections
+                    )
+                except SmartcarError as err:
+                    return self._abort_for(err)
+                if unmatched:
+                    return self.async_abort(
+                        reason="vehicle_ids_unmatched",
+                        description_placeholders={"vehicles": unmatched},
+                    )
             return self.async_update_reload_and_abort(entry, data=data)
         self._abort_if_unique_id_configured()
-        return self.async_create_entry(
-            title=await self._async_title(client, vehicle_ids), data=data
-        )
-
-    async def _async_title(self, client: SmartcarClient, vehicle_ids: list[str]) -> str:
-        """Name the entry after its vehicles (make and model), e.g. "Tesla Model 3"."""
-        names: list[str] = []
-        if client.api_version is ApiVersion.V3:
-            connections = {
-                c.vehicle_id: c for c in self._connections if c.user_id == client.user_id
-            }
-            names = [
-                f"{display_make(connection.make or '')} {connection.model}"
-                for vehicle_id in vehicle_ids[:_TITLE_VEHICLES]
-                if (connection := connections.get(vehicle_id)) is not None and connection.model
-            ]
-        else:
-            for vehicle_id in vehicle_ids[:_TITLE_VEHICLES]:
-                try:
-                    vehicle = await client.async_get_vehicle(vehicle_id)
-                except SmartcarError:
-                    continue
-                names.append(f"{display_make(vehicle.make)} {vehicle.model}".strip())
-        if not names:
-            return "Smartcar"
-        title = ", ".join(sorted(names))
-        if (more := len(vehicle_ids) - len(names)) > 0:
-            title = f"{title} +{more}"
-        return title
+        title = await async_entry_title(client, vehicle_ids, self._connections)
+        return self.async_create_entry(title=title, data=data)
 
     # -- reauthentication and reconfiguration ------------------------------------------------
 
@@ -457,18 +346,34 @@ class SmartcarFlowHandler(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, do
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Change permissions (and a v3 app's Application ID), then consent again."""
+        """Change permissions (and a v3 app's Application ID), then consent again.
+
+        A v2 entry moves to v3 credentials when there are any: API v2 is switched off. Without
+        them the step says how to add them, and submitting it goes on with the v2 ones.
+        """
         entry = self._get_reconfigure_entry()
+        if entry.data.get(CONF_API_VERSION) == ApiVersion.V2:
+            implementations = await async_implementations(self.hass)
+            v3 = [key for key, item in implementations.items() if item.api_version is ApiVersion.V3]
+            if (previous := implementations.get(entry.data["auth_implementation"])) is not None:
+                self._previous_client_id = previous.client_id
+            if len(v3) == 1:
+                return await self.async_step_pick_implementation({"implementation": v3[0]})
+            if v3:
+                # Several v3 credentials: the user picks (v2 ones stay possible).
+                return await self.async_step_pick_implementation()
+            if user_input is None:
+                return self.async_show_form(
+                    step_id="reconfigure",
+                    description_placeholders={
+                        "title": entry.title,
+                        "dashboard_url": DASHBOARD_URL,
+                    },
+                )
         return await self._async_pick_entry_implementation(entry)
 
     async def _async_pick_entry_implementation(self, entry: ConfigEntry) -> ConfigFlowResult:
         """Use the application credentials the entry was made with, when they still exist."""
-        try:
-            implementations = await config_entry_oauth2_flow.async_get_implementations(
-                self.hass, DOMAIN
-            )
-        except config_entry_oauth2_flow.ImplementationUnavailableError:
-            implementations = {}
-        if (key := entry.data.get("auth_implementation")) in implementations:
+        if (key := entry.data.get("auth_implementation")) in await async_implementations(self.hass):
             return await self.async_step_pick_implementation({"implementation": key})
         return await self.async_step_pick_implementation()

@@ -30,6 +30,9 @@ CONF_INTERVAL_MINUTES: Final = "interval_minutes"
 CONF_MONTHLY_BUDGET: Final = "monthly_budget"
 CONF_MANAGEMENT_TOKEN: Final = "management_token"  # noqa: S105 - the option's name
 CONF_WEBHOOK_ID: Final = "webhook_id"
+#: The id of the user's webhook in Smartcar's dashboard (not Home Assistant's webhook id);
+#: the entry's vehicles are subscribed to it through the Management API v3.
+CONF_SMARTCAR_WEBHOOK_ID: Final = "smartcar_webhook_id"
 #: The Home Assistant Cloud URL of the webhook, kept (like the id) while push is off.
 CONF_CLOUDHOOK_URL: Final = "cloudhook_url"
 
@@ -84,7 +87,11 @@ METADATA_MAX_AGE: Final = timedelta(days=7)
 V2_SHUTDOWN: Final = date(2026, 12, 1)
 
 DASHBOARD_URL: Final = "https://dashboard.smartcar.com"
-V3_MIGRATION_URL: Final = "https://smartcar.com/docs/api-reference/intro"
+DOCUMENTATION_URL: Final = "https://github.com/ha-smartcar/smartcar"
+#: The README's section on moving an entry from API v2 to v3 with Reconfigure.
+V2_TO_V3_URL: Final = f"{DOCUMENTATION_URL}#moving-from-api-v2-to-v3"
+#: Smartcar's page on the three ways to subscribe vehicles to a webhook.
+SUBSCRIBING_URL: Final = "https://smartcar.com/docs/integrations/webhooks/subscribing-vehicles"
 BILLING_URL: Final = "https://dashboard.smartcar.com/team/billing"
 #: Where a Tesla owner pairs Smartcar's virtual key.
 VIRTUAL_KEY_URL: Final = "https://www.tesla.com/_ak/smartcar.com"

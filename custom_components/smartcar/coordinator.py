@@ -60,6 +60,7 @@ from .issues import (
     async_check_virtual_key,
     async_create_billing_issue,
     async_delete_vehicle_issue,
+    async_update_empty_store_issue,
 )
 from .metadata import MetadataReader
 from .polling import PollingInputs, PollingSettings, next_interval, transient_retry
@@ -312,6 +313,7 @@ class SmartcarVehicleCoordinator(DataUpdateCoordinator[VehicleState]):
         merged = current.merged(state).without(gone)
         self._ledger.resolve(f for f in present if merged.get(f) is state.get(f))
         async_check_push_silence(self.hass, self.config_entry, current, merged)
+        self._note_store(merged)
         if failures and not present:
             # Nothing at all came back: the vehicle is unavailable this time.
             err = worst_error(failures.values())
@@ -322,6 +324,16 @@ class SmartcarVehicleCoordinator(DataUpdateCoordinator[VehicleState]):
         async_delete_vehicle_issue(self.hass, BILLING_LIMIT, self.vehicle_id)
         self._schedule_next()
         return merged
+
+    def _note_store(self, state: VehicleState) -> None:
+        """An empty v3 store is a state the user can act on: say how; clear it once data came."""
+        async_update_empty_store_issue(
+            self.hass,
+            self.config_entry,
+            self.vehicle_id,
+            self.display_name,
+            empty=state.store_empty,
+        )
 
     def _note_billing(self, err: SmartcarError) -> None:
         """A spent allowance blocks every request of this vehicle: say so once."""
@@ -349,6 +361,7 @@ class SmartcarVehicleCoordinator(DataUpdateCoordinator[VehicleState]):
         current = self.data if self.data is not None else VehicleState()
         merged = current.merged(VehicleState.from_readings(kept, current.errors)).without(gone)
         self._ledger.resolve(f for f, r in kept.items() if merged.get(f) is r)
+        self._note_store(merged)
         self._schedule_next()
         if merged != current:
             self.async_set_updated_data(merged)

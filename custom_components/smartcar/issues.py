@@ -14,26 +14,40 @@ from homeassistant.helpers import issue_registry as ir
 from .api import SmartcarConnectedServicesAccountError, SmartcarError
 from .const import (
     BILLING_URL,
+    CONF_MANAGEMENT_TOKEN,
+    CONF_SMARTCAR_WEBHOOK_ID,
+    CONF_WEBHOOK_ID,
     DASHBOARD_URL,
     DOMAIN,
+    SUBSCRIBING_URL,
     V2_SHUTDOWN,
-    V3_MIGRATION_URL,
+    V2_TO_V3_URL,
     VIRTUAL_KEY_URL,
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from homeassistant.config_entries import ConfigEntry
 
 #: Issues about one vehicle, by id prefix.
 BILLING_LIMIT: Final = "billing_limit"
 VIRTUAL_KEY: Final = "virtual_key"
-VEHICLE_ISSUES: Final = (BILLING_LIMIT, VIRTUAL_KEY)
+EMPTY_STORE: Final = "empty_store"
+VEHICLE_ISSUES: Final = (BILLING_LIMIT, VIRTUAL_KEY, EMPTY_STORE)
 #: Issues about one entry, by id prefix.
 V2_SHUTDOWN_ISSUE: Final = "v2_shutdown"
 FOREIGN_ENTRY: Final = "foreign_entry"
 WEBHOOK_SIGNATURE: Final = "webhook_signature"
 WEBHOOK_SILENT: Final = "webhook_silent"
-ENTRY_ISSUES: Final = (V2_SHUTDOWN_ISSUE, FOREIGN_ENTRY, WEBHOOK_SIGNATURE, WEBHOOK_SILENT)
+SUBSCRIPTION_FAILED: Final = "subscription_failed"
+ENTRY_ISSUES: Final = (
+    V2_SHUTDOWN_ISSUE,
+    FOREIGN_ENTRY,
+    WEBHOOK_SIGNATURE,
+    WEBHOOK_SILENT,
+    SUBSCRIPTION_FAILED,
+)
 
 
 def issue_id(prefix: str, subject: str) -> str:
@@ -158,15 +172,80 @@ def async_update_v2_shutdown_issue(
         severity=ir.IssueSeverity.ERROR if ended else ir.IssueSeverity.WARNING,
         translation_key="v2_shutdown",
         translation_placeholders={"title": entry.title, "date": V2_SHUTDOWN.isoformat()},
-        learn_more_url=V3_MIGRATION_URL,
+        learn_more_url=V2_TO_V3_URL,
     )
+
+
+@callback
+def async_update_empty_store_issue(
+    hass: HomeAssistant, entry: ConfigEntry, vehicle_id: str, vehicle: str, *, empty: bool
+) -> None:
+    """Say how to get data flowing while Smartcar holds none for a vehicle; clear it after.
+
+    Smartcar's v3 store stays empty until the vehicle is subscribed to a webhook. With webhooks
+    on and Smartcar's webhook id given, Home Assistant subscribed it itself, so what is left is
+    the webhook's verification; otherwise the user has three ways to subscribe it.
+    """
+    if not empty:
+        ir.async_delete_issue(hass, DOMAIN, issue_id(EMPTY_STORE, vehicle_id))
+        return
+    options = entry.options
+    webhook_id = options.get(CONF_SMARTCAR_WEBHOOK_ID)
+    subscribing = bool(
+        webhook_id and options.get(CONF_MANAGEMENT_TOKEN) and options.get(CONF_WEBHOOK_ID)
+    )
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id(EMPTY_STORE, vehicle_id),
+        is_fixable=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key="empty_store_subscribed" if subscribing else "empty_store",
+        translation_placeholders={
+            "vehicle": vehicle,
+            "title": entry.title,
+            "dashboard_url": DASHBOARD_URL,
+            "webhook_id": str(webhook_id or ""),
+        },
+        learn_more_url=SUBSCRIBING_URL,
+    )
+
+
+@callback
+def async_create_subscription_issue(
+    hass: HomeAssistant, entry: ConfigEntry, vehicles: Iterable[str], err: SmartcarError
+) -> None:
+    """Tell the user Smartcar refused to subscribe vehicles, naming its reason (type, code)."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id(SUBSCRIPTION_FAILED, entry.entry_id),
+        is_fixable=False,
+        severity=ir.IssueSeverity.ERROR,
+        translation_key="subscription_failed",
+        translation_placeholders={
+            "title": entry.title,
+            "vehicles": ", ".join(vehicles),
+            "webhook_id": str(entry.options.get(CONF_SMARTCAR_WEBHOOK_ID, "")),
+            "type": err.type,
+            "code": err.code or "-",
+            "status": str(err.status or "-"),
+        },
+        learn_more_url=SUBSCRIBING_URL,
+    )
+
+
+@callback
+def async_delete_vehicle_issues(hass: HomeAssistant, vehicle_ids: Iterable[str]) -> None:
+    """Clear every issue about vehicles that are gone."""
+    for vehicle_id in vehicle_ids:
+        for prefix in VEHICLE_ISSUES:
+            ir.async_delete_issue(hass, DOMAIN, issue_id(prefix, vehicle_id))
 
 
 @callback
 def async_delete_all(hass: HomeAssistant, entry_id: str, vehicle_ids: set[str]) -> None:
     """Clear every issue of a removed entry and its vehicles."""
-    for vehicle_id in vehicle_ids:
-        for prefix in VEHICLE_ISSUES:
-            ir.async_delete_issue(hass, DOMAIN, issue_id(prefix, vehicle_id))
+    async_delete_vehicle_issues(hass, vehicle_ids)
     for prefix in ENTRY_ISSUES:
         ir.async_delete_issue(hass, DOMAIN, issue_id(prefix, entry_id))

@@ -6,6 +6,10 @@ id (and a cloudhook URL) stay in the options while webhooks are off, so the call
 user pasted into Smartcar's dashboard keeps working when they are turned on again; only
 "New callback URL" replaces it. Turning webhooks on, a new token or URL, and "Verify again" open
 the window in which Smartcar's VERIFY challenge is answered.
+
+On API v3 the step that shows the callback URL also asks for the id of the webhook in
+Smartcar's dashboard (not Home Assistant's webhook id), to subscribe the entry's vehicles to it.
+Nothing slow happens here: the subscriptions are made when the entry reloads with the options.
 """
 
 from __future__ import annotations
@@ -29,12 +33,15 @@ from homeassistant.helpers.selector import (
 )
 from homeassistant.util import dt as dt_util
 
+from .api import ApiVersion
 from .const import (
+    CONF_API_VERSION,
     CONF_CLOUDHOOK_URL,
     CONF_INTERVAL_MINUTES,
     CONF_MANAGEMENT_TOKEN,
     CONF_MONTHLY_BUDGET,
     CONF_POLLING_MODE,
+    CONF_SMARTCAR_WEBHOOK_ID,
     CONF_WEBHOOK_ID,
     DASHBOARD_URL,
 )
@@ -89,7 +96,7 @@ class SmartcarOptionsFlow(OptionsFlowWithReload):
                 CONF_MONTHLY_BUDGET: int(user_input[CONF_MONTHLY_BUDGET]),
             }
             # Kept also while push is off: the URL in Smartcar's dashboard stays valid.
-            for key in (CONF_WEBHOOK_ID, CONF_CLOUDHOOK_URL):
+            for key in (CONF_WEBHOOK_ID, CONF_CLOUDHOOK_URL, CONF_SMARTCAR_WEBHOOK_ID):
                 if key in stored:
                     options[key] = stored[key]
             action = PushAction(
@@ -106,7 +113,12 @@ class SmartcarOptionsFlow(OptionsFlowWithReload):
             else:
                 options[CONF_MANAGEMENT_TOKEN] = token
                 self._options = options
-                if enabled and token == stored[CONF_MANAGEMENT_TOKEN] and action is PushAction.ON:
+                if (
+                    enabled
+                    and token == stored[CONF_MANAGEMENT_TOKEN]
+                    and action is PushAction.ON
+                    and not self._asks_smartcar_id(options)
+                ):
                     return self.async_create_entry(data=options)
                 return await self._async_show_url(new=action is PushAction.NEW_URL)
         return self.async_show_form(
@@ -197,29 +209,76 @@ class SmartcarOptionsFlow(OptionsFlowWithReload):
                 CONF_CLOUDHOOK_URL: cloudhook,
             }
         self._url = url
+        return self._show_url_step()
+
+    @property
+    def _manages_subscriptions(self) -> bool:
+        """Whether the entry's vehicles are subscribed through the Management API (v3)."""
+        return self.config_entry.data.get(CONF_API_VERSION) == ApiVersion.V3
+
+    def _asks_smartcar_id(self, options: dict[str, Any]) -> bool:
+        """Whether turning webhooks on still needs the id of Smartcar's webhook."""
+        return self._manages_subscriptions and not options.get(CONF_SMARTCAR_WEBHOOK_ID)
+
+    def _show_url_step(
+        self, errors: dict[str, str] | None = None, typed: str | None = None
+    ) -> ConfigFlowResult:
+        """The callback URL (or what is missing), with the Smartcar webhook id on v3."""
         placeholders = {
             "dashboard_url": DASHBOARD_URL,
             "minutes": str(round(VERIFY_WINDOW.total_seconds() / 60)),
         }
-        if url is None:
-            return self.async_show_form(
-                step_id="webhook_no_url", description_placeholders=placeholders
-            )
+        step_id = "webhook" if self._url is not None else "webhook_no_url"
+        if self._url is not None:
+            placeholders["url"] = self._url
+        schema: dict[Any, Any] = {}
+        if self._manages_subscriptions:
+            # Without a URL there may be no webhook in the dashboard yet: then it can wait.
+            marker = vol.Required if self._url is not None else vol.Optional
+            schema[marker(CONF_SMARTCAR_WEBHOOK_ID)] = TextSelector()
+        suggested = typed if typed is not None else self._options.get(CONF_SMARTCAR_WEBHOOK_ID)
         return self.async_show_form(
-            step_id="webhook", description_placeholders={**placeholders, "url": url}
+            step_id=step_id,
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema(schema), {CONF_SMARTCAR_WEBHOOK_ID: suggested or ""}
+            ),
+            errors=errors or {},
+            description_placeholders=placeholders,
         )
 
     async def async_step_webhook(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """The URL to enter as the webhook's callback in the Smartcar dashboard was shown."""
-        return await self._async_finish()
+        return await self._async_take_smartcar_id(user_input or {})
 
     async def async_step_webhook_no_url(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Smartcar cannot reach this Home Assistant yet; webhooks are kept on regardless."""
+        return await self._async_take_smartcar_id(user_input or {})
+
+    async def _async_take_smartcar_id(self, user_input: dict[str, Any]) -> ConfigFlowResult:
+        """Check the id of Smartcar's webhook (v3), then save the options."""
+        if self._manages_subscriptions:
+            typed = str(user_input.get(CONF_SMARTCAR_WEBHOOK_ID, "")).strip()
+            if (error := self._smartcar_id_error(typed)) is not None:
+                return self._show_url_step({CONF_SMARTCAR_WEBHOOK_ID: error}, typed)
+            if typed:
+                self._options[CONF_SMARTCAR_WEBHOOK_ID] = typed
+            else:
+                self._options.pop(CONF_SMARTCAR_WEBHOOK_ID, None)
         return await self._async_finish()
+
+    def _smartcar_id_error(self, typed: str) -> str | None:
+        """Why a typed Smartcar webhook id cannot be right, if it cannot."""
+        if not typed:
+            return "smartcar_webhook_id_required" if self._url is not None else None
+        if typed == self._options[CONF_WEBHOOK_ID] or "/api/webhook/" in typed:
+            return "home_assistant_webhook_id"
+        if any(character.isspace() or character in "/?#" for character in typed):
+            return "invalid_smartcar_webhook_id"
+        return None
 
     async def _async_finish(self) -> ConfigFlowResult:
         """Save the options and open the verification window."""

@@ -5,7 +5,9 @@ permissions on every Home Assistant restart would spend a noticeable share of th
 allowance. This store keeps that metadata (for at most ``METADATA_MAX_AGE``, and only for the
 consent it was read under), what the vehicle was seen to provide and what Smartcar said it cannot
 or may not provide (so a restart recreates the same entities before any read), and the calls
-counted this month, which the polling policy needs to stay inside the allowance.
+counted this month, which the polling policy needs to stay inside the allowance. It also
+remembers which Smartcar webhook each vehicle was subscribed to, so a restart does not subscribe
+every vehicle again.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ class _VehicleRecord(TypedDict, total=False):
     budget_month: str
     budget_used: int
     budget_reserved: int
+    subscription: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +170,25 @@ class SmartcarStore:
         record["budget_used"] = budget.used
         record["budget_reserved"] = budget.reserved
         self._save()
+
+    def stored_vin(self, vehicle_id: str) -> str | None:
+        """The VIN read for a vehicle at some time, whatever the consent or its age."""
+        return self._vehicles.get(vehicle_id, {}).get("vin")
+
+    def subscription(self, vehicle_id: str) -> str | None:
+        """The Smartcar webhook the vehicle was subscribed to, if any."""
+        return self._vehicles.get(vehicle_id, {}).get("subscription")
+
+    def set_subscription(self, vehicle_id: str, webhook_id: str) -> None:
+        """Remember that the vehicle is subscribed to a Smartcar webhook."""
+        self._record(vehicle_id)["subscription"] = webhook_id
+        self._save()
+
+    def rename(self, old_id: str, new_id: str) -> None:
+        """Keep a vehicle's record under the id Smartcar now gives it (a move to v3)."""
+        if (record := self._vehicles.pop(old_id, None)) is not None:
+            self._vehicles[new_id] = record
+            self._save()
 
     def forget(self, vehicle_id: str) -> None:
         """Drop everything about a vehicle that is no longer connected."""

@@ -46,6 +46,8 @@ async def test_enable_webhooks_in_the_ui_and_see_a_push(
         match = pattern.search(text)
         assert match, text
         url = match.group(0)
+        # The webhook's ID as Smartcar's dashboard shows it, to subscribe the vehicles.
+        await dialog.get_by_role("textbox", name="Smartcar webhook ID").fill(sim.WEBHOOK_ID)
         await shot("webhook-url")
         await dialog.get_by_role("button", name="Submit").click()
         await page.get_by_role("button", name="Finish").click()
