@@ -11,7 +11,7 @@ from homeassistant.components.application_credentials import (
 )
 from homeassistant.config_entries import SOURCE_USER
 from homeassistant.data_entry_flow import FlowResult, FlowResultType
-from homeassistant.helpers import config_entry_oauth2_flow
+from homeassistant.helpers import config_entry_oauth2_flow, device_registry as dr
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from yarl import URL
@@ -669,3 +669,39 @@ async def test_v2_reconfigure_without_its_credentials_moves_to_v3(
     }
     # Nothing to suggest: the v2 client ID is gone with its credentials.
     assert suggested["application_id"] == ""
+
+
+@pytest.mark.usefixtures("v2_credentials", "mock_setup_entry")
+async def test_account_whose_cars_another_account_provides_is_refused(
+    hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator, sim: Simulator
+) -> None:
+    """The same car under a second Smartcar user: refused when it brings nothing new."""
+    owner = MockConfigEntry(domain=DOMAIN, title="Family account", unique_id="someone-else")
+    owner.add_to_hass(hass)
+    dr.async_get(hass).async_get_or_create(
+        config_entry_id=owner.entry_id, identifiers={(DOMAIN, sim_const.NISSAN_VEHICLE_ID)}
+    )
+    dr.async_get(hass).async_get_or_create(
+        config_entry_id=owner.entry_id, identifiers={(DOMAIN, sim_const.BEV_VEHICLE_ID)}
+    )
+    result = await _to_connect(hass, await _start(hass), {"permissions": OPTIONAL, "mode": "live"})
+    result = await _callback(
+        hass,
+        hass_client_no_auth,
+        result,
+        email=sim_const.SECOND_USER_EMAIL,
+        vehicle_ids=[sim_const.NISSAN_VEHICLE_ID],
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "vehicles_already_configured"
+    assert result["description_placeholders"] == {"titles": "Family account"}
+
+    # With a car of its own as well, the account is added; the shared car stays with its owner.
+    result = await _to_connect(hass, await _start(hass), {"permissions": OPTIONAL, "mode": "live"})
+    result = await _callback(
+        hass,
+        hass_client_no_auth,
+        result,
+        vehicle_ids=[sim_const.BEV_VEHICLE_ID, sim_const.ICE_VEHICLE_ID],
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY

@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
-from custom_components.smartcar.devices import device_entries as _device_entries
 from custom_components.smartcar.api import (
     Field,
     Reading,
@@ -20,6 +19,7 @@ from custom_components.smartcar.api import (
     VehicleState,
 )
 from custom_components.smartcar.capabilities import VehicleCapabilities
+from custom_components.smartcar.devices import device_entries as _device_entries
 
 T0 = datetime(2026, 12, 1, 12, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)

@@ -158,7 +158,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartcarConfigEntry) -> 
     await store.async_load()
 
     listed = await _async_list_vehicles(client)
-    shared = provided_elsewhere(hass, entry, listed)
+    shared = provided_elsewhere(hass, entry.entry_id, listed)
     vehicles = {vid: conn for vid, conn in listed.items() if vid not in shared}
     settings = settings_from_options(entry.options)
     coordinators = {

@@ -56,6 +56,7 @@ from .const import (
     REQUIRED_PERMISSIONS,
     ConnectMode,
 )
+from .devices import provided_elsewhere
 from .flow_support import (
     CONNECT_ERRORS,
     ConnectSettings,
@@ -73,6 +74,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     import logging
 
+    from .models import SmartcarConfigEntry
     from .oauth import SmartcarImplementation
 
 __all__ = ["CONNECT_ERRORS", "SmartcarFlowHandler"]
@@ -101,7 +103,7 @@ class SmartcarFlowHandler(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, do
     @staticmethod
     @callback
     @override
-    def async_get_options_flow(config_entry: ConfigEntry) -> SmartcarOptionsFlow:
+    def async_get_options_flow(config_entry: SmartcarConfigEntry) -> SmartcarOptionsFlow:
         """Polling options."""
         return SmartcarOptionsFlow()
 
@@ -324,6 +326,13 @@ class SmartcarFlowHandler(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, do
                     )
             return self.async_update_reload_and_abort(entry, data=data)
         self._abort_if_unique_id_configured()
+        owners = provided_elsewhere(self.hass, None, vehicle_ids)
+        if owners and len(owners) == len(set(vehicle_ids)):
+            # Every car is already provided by another Smartcar account's entry.
+            return self.async_abort(
+                reason="vehicles_already_configured",
+                description_placeholders={"titles": ", ".join(sorted(set(owners.values())))},
+            )
         title = await async_entry_title(client, vehicle_ids, self._connections)
         return self.async_create_entry(title=title, data=data)
 

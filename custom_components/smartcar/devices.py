@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 
 def provided_elsewhere(
-    hass: HomeAssistant, entry: SmartcarConfigEntry, vehicle_ids: Iterable[str]
+    hass: HomeAssistant, entry_id: str | None, vehicle_ids: Iterable[str]
 ) -> dict[str, str]:
     """Vehicles whose device another Smartcar entry already has, with that entry's title.
 
@@ -43,8 +43,8 @@ def provided_elsewhere(
         owner = next(
             (
                 other
-                for entry_id in device_entries(device) - {entry.entry_id}
-                if (other := hass.config_entries.async_get_entry(entry_id)) is not None
+                for other_id in device_entries(device) - {entry_id}
+                if (other := hass.config_entries.async_get_entry(other_id)) is not None
                 and other.domain == DOMAIN
             ),
             None,
