@@ -83,3 +83,22 @@ async def test_empty_store_issue_goes_with_the_entry(hass: HomeAssistant, sim: S
     assert await hass.config_entries.async_remove(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
     assert _issue(hass) is None
+
+
+@pytest.mark.usefixtures("v3_credentials")
+async def test_vin_not_yet_in_the_store_is_read_at_the_next_start(
+    hass: HomeAssistant, sim: Simulator, device_registry: dr.DeviceRegistry
+) -> None:
+    """The VIN Smartcar has not ingested yet is not cached as missing for a week."""
+    sim.configure(auto_enroll=False)
+    entry = await setup_entry(hass, v3_entry(sim, vehicle_ids=[BEV]))
+    device = vehicle_device(device_registry, entry.entry_id, BEV)
+    assert device is not None
+    assert device.serial_number is None
+
+    sim.webhooks.subscribe(sim_const.WEBHOOK_ID, BEV)
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    device = vehicle_device(device_registry, entry.entry_id, BEV)
+    assert device is not None
+    assert device.serial_number == sim.vehicle(BEV).vin

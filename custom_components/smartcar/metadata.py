@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from .api import Permission, SmartcarError
+from .api import Permission, SmartcarError, SmartcarSignalNotIngestedError
 from .const import LOGGER
 from .helpers import describe_error
 from .storage import VehicleMetadata
@@ -57,6 +57,9 @@ class MetadataReader:
             try:
                 vin = await self._client.async_get_vin(vehicle_id)
                 self.partial = replace(self.partial, vehicle=replace(self.partial.vehicle, vin=vin))
+            except SmartcarSignalNotIngestedError:
+                # Smartcar's v3 store holds nothing yet: ask again at the next start.
+                complete = False
             except SmartcarError as err:
                 if err.requires_reauth:
                     raise
