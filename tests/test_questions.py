@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 import shutil
 from typing import TYPE_CHECKING, Any
@@ -10,7 +11,7 @@ from homeassistant.components import conversation
 from homeassistant.components.homeassistant.exposed_entities import async_expose_entity
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import Context
-from homeassistant.helpers import device_registry as dr, entity_registry as er, intent
+from homeassistant.helpers import device_registry as dr, entity_registry as er, intent, llm
 from homeassistant.setup import async_setup_component
 from homeassistant.util.unit_system import US_CUSTOMARY_SYSTEM
 import pytest
@@ -528,3 +529,26 @@ async def test_built_in_questions_use_translated_names(
 
     assert _speech(result.response).strip() == speech
     assert result.response.response_type is intent.IntentResponseType.QUERY_ANSWER
+
+
+async def test_offered_to_llms_only_before_llm_platforms(
+    hass: HomeAssistant, sim: Simulator
+) -> None:
+    """LLMs read states themselves; only Home Assistant before 2026.10 offers this intent."""
+    await _setup(hass, sim)
+    assert await async_setup_component(hass, conversation.DOMAIN, {})
+    async_expose_entity(hass, conversation.DOMAIN, ENTITIES["battery"], True)
+    context = llm.LLMContext(
+        platform="test",
+        context=Context(),
+        language="en",
+        assistant=conversation.DOMAIN,
+        device_id=None,
+    )
+
+    api = await llm.async_get_api(hass, llm.LLM_API_ASSIST, context)
+
+    names = {tool.name for tool in api.tools}
+    has_llm_platforms = importlib.util.find_spec("homeassistant.components.llm") is not None
+    assert (INTENT_VEHICLE_STATE in names) is not has_llm_platforms
+    assert not any(name.endswith(f"__{INTENT_VEHICLE_STATE}") for name in names)
