@@ -231,7 +231,10 @@ async def test_follow_up_read_brings_data_without_a_delivery(
     freezer.tick(FOLLOW_UP_READ + timedelta(seconds=1))
     async_fire_time_changed(hass)
     await hass.async_block_till_done()
-    assert len(requests_to(sim, "/signals")) == reads + 2  # only the reload's first read
+    # Only the reload's first read, and the VIN, asked at each start until Smartcar has it
+    # (setup, the options' reload, this reload).
+    assert len(requests_to(sim, "/signals")) == reads + 3
+    assert len(requests_to(sim, "/signals/vehicleidentification-vin")) == 3
 
 
 async def test_another_webhook_replaces_the_subscription(

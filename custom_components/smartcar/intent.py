@@ -1,18 +1,16 @@
 """Voice control of the charge limit: the ``SmartcarSetChargeLimit`` intent.
 
+This module is Home Assistant's ``intent`` platform of the integration: it registers this
+intent and the questions about a car (``questions.py``).
+
 Home Assistant has no intent for number entities, so the integration registers its own. It is
 reached in two ways: sentences the user copies into ``<config>/custom_sentences`` (ready-made
 ones for English, Spanish and French are in ``docs/voice/custom_sentences``), and LLM-based
 conversation agents through the Assist API.
 
-The ``name`` slot names the car. It is compared with every enabled Smartcar charge limit's
-device name (as renamed by the user, and as the integration named it), its entity name and
-friendly name, the entity's aliases, and its entity ID (which LLMs sometimes pass). The
-comparison ignores case, accents, spaces and punctuation ("volkswagen id 4" is "Volkswagen
-ID.4"); a name that matches nothing is tried once more without a leading article ("the", "el",
-"la", "le", ...). When the request comes from an assistant (Assist, or an LLM agent), only
-charge limits exposed to that assistant count, as for Home Assistant's own intents; a name
-that only an unexposed one has is refused as such. A name that two cars answer to is refused
+The ``name`` slot names the car, matched as ``voice.py`` describes against every enabled
+Smartcar charge limit. When the request comes from an assistant (Assist, or an LLM agent),
+only charge limits exposed to that assistant count; a name that two cars answer to is refused
 as ambiguous rather than guessed.
 
 The limit is set through the ``number.set_value`` action, so the number entity's rules apply
@@ -23,11 +21,8 @@ response with something to say, never an exception.
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any, Final, override
-import unicodedata
 
-from homeassistant.components.homeassistant.exposed_entities import async_should_expose
 from homeassistant.components.number.const import (
     ATTR_MAX,
     ATTR_MIN,
@@ -36,11 +31,18 @@ from homeassistant.components.number.const import (
     SERVICE_SET_VALUE,
 )
 from homeassistant.const import ATTR_ENTITY_ID, STATE_UNAVAILABLE
-from homeassistant.core import HomeAssistant, State, callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import device_registry as dr, entity_registry as er, intent
+from homeassistant.helpers import entity_registry as er, intent
 
-from .const import DOMAIN
+from .questions import VehicleQuestionIntentHandler
+from .voice import (
+    Refusal,
+    async_resolve,
+    async_vehicle_candidates,
+    async_vehicle_entities,
+    primary_language,
+)
 
 if TYPE_CHECKING:
     # Home Assistant 2026.10 validates with probatio and aliases ``voluptuous`` to it at
@@ -50,14 +52,6 @@ else:
     import voluptuous as vol
 
 INTENT_SET_CHARGE_LIMIT: Final = "SmartcarSetChargeLimit"
-
-#: The unique ID of a charge limit ends with the number description's key.
-_CHARGE_LIMIT_SUFFIX: Final = "-charge_limit"
-
-#: Definite articles a sentence may leave in front of the car's name.
-_LEADING_ARTICLE: Final = re.compile(
-    r"^\s*(?:the|el|la|los|las|le|les|l['\u2019])\s*", re.IGNORECASE
-)
 
 #: What the intent says, by language; other languages get English.
 SPEECH: Final[dict[str, dict[str, str]]] = {
@@ -119,56 +113,25 @@ _SLOT_SCHEMA: Final[dict[Any, Any]] = {
 
 
 async def async_setup_intents(hass: HomeAssistant) -> None:
-    """Register the intent; Home Assistant calls this once the intent component is set up."""
+    """Register the intents; Home Assistant calls this once the intent component is set up."""
     intent.async_register(hass, SetChargeLimitIntentHandler())
+    intent.async_register(hass, VehicleQuestionIntentHandler())
 
 
 @callback
 def async_charge_limit_entries(hass: HomeAssistant) -> list[er.RegistryEntry]:
     """The enabled charge limit entities of every Smartcar vehicle."""
-    return [
-        entry
-        for entry in er.async_get(hass).entities.values()
-        if entry.platform == DOMAIN
-        and entry.domain == NUMBER_DOMAIN
-        and entry.unique_id.endswith(_CHARGE_LIMIT_SUFFIX)
-        and entry.disabled_by is None
-    ]
-
-
-def _normalize(name: str) -> str:
-    """Compare names without case, accents, spaces or punctuation."""
-    decomposed = unicodedata.normalize("NFKD", name.casefold())
-    return "".join(character for character in decomposed if character.isalnum())
+    return async_vehicle_entities(hass, NUMBER_DOMAIN, "charge_limit")
 
 
 def _speech(language: str, key: str, **values: object) -> str:
     """The text for ``key`` in the request's language (``es-ES`` uses ``es``)."""
-    primary = re.split(r"[-_]", language, maxsplit=1)[0].lower()
-    return SPEECH.get(primary, SPEECH["en"])[key].format(**values)
+    return SPEECH.get(primary_language(language), SPEECH["en"])[key].format(**values)
 
 
 def _number(value: float) -> str:
     """A range bound as spoken: 50, not 50.0."""
     return f"{value:g}"
-
-
-class _Candidate:
-    """A charge limit entity with the names it answers to."""
-
-    def __init__(self, hass: HomeAssistant, entry: er.RegistryEntry, state: State) -> None:
-        device = dr.async_get(hass).async_get(entry.device_id) if entry.device_id else None
-        self.entity_id = entry.entity_id
-        self.state = state
-        #: The car as spoken in answers: the device's name, or the entity's.
-        self.vehicle = (device.name_by_user or device.name) if device else None
-        self.vehicle = self.vehicle or state.name
-        names: list[object] = [entry.entity_id, state.name, entry.name, *entry.aliases]
-        if device:
-            names += [device.name_by_user, device.name]
-        self.names = {
-            _normalize(name) for name in names if isinstance(name, str) and _normalize(name)
-        }
 
 
 class SetChargeLimitIntentHandler(intent.IntentHandler):
@@ -203,30 +166,15 @@ class SetChargeLimitIntentHandler(intent.IntentHandler):
         def refuse(code: intent.IntentResponseErrorCode, key: str, **values: object) -> None:
             response.async_set_error(code, _speech(language, key, **values))
 
-        candidates = self._candidates(hass)
-        matches = _match(candidates, spoken_name)
-        if intent_obj.assistant:
-            exposed = [
-                candidate
-                for candidate in matches
-                if async_should_expose(hass, intent_obj.assistant, candidate.entity_id)
-            ]
-            if matches and not exposed:
-                refuse(
-                    intent.IntentResponseErrorCode.NO_VALID_TARGETS,
-                    "not_exposed",
-                    name=matches[0].vehicle,
-                )
-                return response
-            matches = exposed
-        if not matches:
-            refuse(intent.IntentResponseErrorCode.NO_VALID_TARGETS, "unknown", name=spoken_name)
+        target = async_resolve(
+            hass,
+            async_vehicle_candidates(hass, NUMBER_DOMAIN, "charge_limit"),
+            spoken_name,
+            intent_obj.assistant,
+        )
+        if isinstance(target, Refusal):
+            refuse(target.code, target.key, name=target.name)
             return response
-        if len(matches) > 1:
-            refuse(intent.IntentResponseErrorCode.NO_VALID_TARGETS, "ambiguous", name=spoken_name)
-            return response
-
-        (target,) = matches
         if target.state.state == STATE_UNAVAILABLE:
             refuse(
                 intent.IntentResponseErrorCode.FAILED_TO_HANDLE, "unavailable", name=target.vehicle
@@ -276,21 +224,3 @@ class SetChargeLimitIntentHandler(intent.IntentHandler):
             _speech(language, "done", name=target.vehicle, percentage=percentage)
         )
         return response
-
-    @staticmethod
-    def _candidates(hass: HomeAssistant) -> list[_Candidate]:
-        """Every charge limit that has a state, with its names."""
-        return [
-            _Candidate(hass, entry, state)
-            for entry in async_charge_limit_entries(hass)
-            if (state := hass.states.get(entry.entity_id)) is not None
-        ]
-
-
-def _match(candidates: list[_Candidate], spoken_name: str) -> list[_Candidate]:
-    """The candidates called ``spoken_name``, trying it again without a leading article."""
-    for name in (spoken_name, _LEADING_ARTICLE.sub("", spoken_name, count=1)):
-        wanted = _normalize(name)
-        if matches := [candidate for candidate in candidates if wanted in candidate.names]:
-            return matches
-    return []

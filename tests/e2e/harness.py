@@ -188,6 +188,8 @@ def write_hass_config(config_dir: Path, port: int, *, debug: bool = True) -> Non
                 "frontend:",
                 "config:",
                 "conversation:",
+                # Where the automation editor saves, as in Home Assistant's default setup.
+                "automation: !include automations.yaml",
                 "logger:",
                 "  default: warning",
                 "  logs:",
@@ -198,6 +200,9 @@ def write_hass_config(config_dir: Path, port: int, *, debug: bool = True) -> Non
         ),
         encoding="utf-8",
     )
+    automations = config_dir / "automations.yaml"
+    if not automations.exists():
+        automations.write_text("[]\n", encoding="utf-8")
 
 
 def _seed_http_store(config_dir: Path, port: int) -> bool:
