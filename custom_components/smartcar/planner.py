@@ -48,6 +48,7 @@ from .polling import (
     transient_retry,
 )
 from .rhythm import (
+    DAY,
     REFRESH_MARGIN,
     ChargeHabit,
     StoreRhythm,
@@ -322,10 +323,11 @@ class VehiclePlanner:
         window = self.habit.window(now)
         waiting = plugged and not full
         self._waiting_since = (self._waiting_since or now) if waiting else None
-        if waiting:
-            candidates = [self._waiting_read(now, base, rules, window)]
-        else:
-            candidates = [(base + rules.parked, PlanReason.PARKED)]
+        candidates = []
+        if not waiting:
+            candidates.append((base + rules.parked, PlanReason.PARKED))
+        elif (read := self._waiting_read(now, base, rules, window)) is not None:
+            candidates.append(read)
         arrived = self._active_until is not None and now < self._active_until
         if rules.active is not None and arrived and not plugged:
             candidates.append((base + rules.active, PlanReason.ACTIVE))
@@ -333,10 +335,10 @@ class VehiclePlanner:
             lower, upper = window
             if upper - lower <= rules.habit:
                 lower = upper  # narrow: one read when charging was already seen on other days
-            if base < upper:
-                # Read through the window from just after its start, and at its end.
-                habit = max(lower + HABIT_MARGIN, min(base + rules.habit, upper))
-                candidates.append((min(habit, upper), PlanReason.CHARGE_HABIT))
+            # Read through the window (it ends after now) from just after its start, and at
+            # its end.
+            habit = max(lower + HABIT_MARGIN, min(base + rules.habit, upper))
+            candidates.append((min(habit, upper), PlanReason.CHARGE_HABIT))
         return candidates
 
     def _waiting_read(
@@ -345,16 +347,19 @@ class VehiclePlanner:
         base: datetime,
         rules: ProfileRules,
         window: tuple[datetime, datetime] | None,
-    ) -> tuple[datetime, PlanReason]:
+    ) -> tuple[datetime, PlanReason] | None:
         """The next read of a car plugged in below its limit that is not charging.
 
         Charge timers and tariffs switch on the hour, so while no charging habit is known
         (and for the first half day) the car is read just after full hours, at most every
-        ``waiting``; otherwise every ``plugged``.
+        ``waiting``; otherwise every ``plugged``, unless the usual charging time comes first
+        (``None``: the habit's read will do).
         """
-        expected = window is not None and window[0] - now < timedelta(days=1)
+        expected = window is not None and window[0] - now < DAY
         since = self._waiting_since or now
         if expected or now - since > WAITING_ON_THE_HOUR:
+            if window is not None and window[1] <= base + rules.plugged:
+                return None
             return base + rules.plugged, PlanReason.PLUGGED_IN
         earliest = base + rules.waiting / 2
         hour = earliest.replace(minute=0, second=0, microsecond=0)
@@ -370,11 +375,12 @@ class VehiclePlanner:
         A refresh expected much later than wanted is not waited for: the read then probes,
         and a new retrieval it brings teaches a shorter period.
         """
-        if reason in aligned_reasons or (
-            reason is PlanReason.CHARGING and not self._charging_refreshes
-        ):
+        # Charging that does not refresh the store: nothing new comes before its refresh.
+        stale_charge = reason is PlanReason.CHARGING and not self._charging_refreshes
+        if reason in aligned_reasons or stale_charge:
             aligned = self.rhythm.after(at, now)
-            if aligned is not None and aligned - at <= max(REFRESH_MARGIN, (at - base) / 4):
+            tolerated = max(REFRESH_MARGIN, (at - base) / 4)
+            if aligned is not None and (stale_charge or aligned - at <= tolerated):
                 if aligned - at > REFRESH_MARGIN:
                     reason = PlanReason.STORE_REFRESH
                 return aligned, reason
