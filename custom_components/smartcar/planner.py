@@ -274,6 +274,9 @@ class VehiclePlanner:
             candidates += self._profile(now, base, state, rules)
         if not candidates:
             return Plan(None, PlanReason.MANUAL, calls_left)
+        if self.last_read is None:
+            # Never read (the first read had to wait): as soon as allowed.
+            candidates.append((now, PlanReason.PARKED))
         if self._confirm is not None:
             candidates.append((self._confirm[2], PlanReason.CONFIRMATION))
         at, reason = self._align(*min(candidates), now, base)

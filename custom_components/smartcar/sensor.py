@@ -312,7 +312,16 @@ class SmartcarSensor(SmartcarEntity, SensorEntity):
 
 
 class SmartcarPlanSensor(SmartcarSensor):
-    """A usage sensor: it also changes when a call is counted or the next read is planned."""
+    """A usage sensor: it also changes when a call is counted or the next read is planned.
+
+    It stays available while reads fail: then when the next read comes, and why, matter most.
+    """
+
+    @property
+    @override
+    def available(self) -> bool:
+        """Always: the count and the plan are known whatever Smartcar answers."""
+        return True
 
     @override
     async def async_added_to_hass(self) -> None:
