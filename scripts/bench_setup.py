@@ -179,7 +179,7 @@ def report(figures: dict[str, Any]) -> str:
         f"setup50: median_s={figures['median_s']:.2f} (Home Assistant restarts, "
         f"{len(figures['samples_s'])} runs: "
         + " ".join(f"{sample:.2f}" for sample in figures["samples_s"])
-        + f") cars_with_data={figures['with_data']}/50 restart_429={figures['restart_429']} "
+        + f") battery_values={figures['with_data']} restart_429={figures['restart_429']} "
         f"first_setup_s={figures['cold_s']:.2f} first_setup_429={figures['cold_429']}"
     )
 

@@ -272,21 +272,39 @@ def test_a_charging_habit_is_learned_and_read_just_as_charging_begins() -> None:
 
 
 def test_a_wide_habit_window_is_read_through() -> None:
+    """From just after its start, then just after the store's refreshes, and at its end."""
     planner = planner_for()
-    planner.habit.observe(T0 + 20 * HOUR, T0 + 22 * HOUR)
-    planner.habit.observe(T0 + timedelta(days=1, hours=20), T0 + timedelta(days=1, hours=22))
-    now = T0 + timedelta(days=2, hours=16)
-    planner.note_read(now, car(now))
+    planner.habit.observe(T0 + 20 * HOUR, T0 + 23 * HOUR)
+    planner.habit.observe(T0 + timedelta(days=1, hours=20), T0 + timedelta(days=1, hours=23))
     start = T0 + timedelta(days=2, hours=20)
-    assert plan(planner, now, car(now)) == (start + HABIT_MARGIN, PlanReason.CHARGE_HABIT)
+    before = start - 3 * HOUR
+    planner.note_read(before, car(before))
+    assert plan(planner, before, car(before)) == (start + HABIT_MARGIN, PlanReason.CHARGE_HABIT)
     planner.note_read(start + HABIT_MARGIN, car(start))
+    # The store seems to refresh every three hours: the window's end comes first.
+    assert planner.rhythm.period == 3 * HOUR
     assert plan(planner, start + HABIT_MARGIN, car(start)) == (
-        start + HABIT_MARGIN + BALANCED.habit,
+        start + 3 * HOUR,
         PlanReason.CHARGE_HABIT,
     )
-    near_end = start + 2 * HOUR - timedelta(minutes=10)
+    # Near its end: the last read at the end.
+    near_end = start + 3 * HOUR - timedelta(minutes=10)
     planner.note_read(near_end, car(near_end))
-    assert plan(planner, near_end, car(near_end)) == (start + 2 * HOUR, PlanReason.CHARGE_HABIT)
+    assert plan(planner, near_end, car(near_end)) == (start + 3 * HOUR, PlanReason.CHARGE_HABIT)
+
+
+def test_a_wide_habit_window_follows_the_store_refreshes() -> None:
+    planner = planner_for()
+    planner.habit.observe(T0 + 20 * HOUR, T0 + 23 * HOUR)
+    planner.habit.observe(T0 + timedelta(days=1, hours=20), T0 + timedelta(days=1, hours=23))
+    start = T0 + timedelta(days=2, hours=20)
+    planner.note_read(start - HOUR + timedelta(minutes=5), car(start - HOUR))
+    planner.note_read(start + HABIT_MARGIN, car(start))
+    assert planner.rhythm.period == HOUR
+    assert plan(planner, start + HABIT_MARGIN, car(start)) == (
+        start + HOUR + REFRESH_MARGIN,
+        PlanReason.CHARGE_HABIT,
+    )
 
 
 def test_charge_habit_windows_narrow_and_forget() -> None:
@@ -527,3 +545,13 @@ def test_edges_of_pushes_pacing_and_the_hour() -> None:
         T0 + HOUR + HABIT_MARGIN,
         PlanReason.WAITING,
     )
+
+
+def test_a_first_read_that_had_to_wait_comes_as_soon_as_allowed() -> None:
+    planner = planner_for()
+    bucket = AppBucket()
+    bucket.take(T0, 120)
+    at, reason = plan(planner, T0, VehicleState(), bucket=bucket)
+    assert reason is PlanReason.APP_RATE_LIMIT
+    assert at == bucket.ready_at(T0)
+    assert plan(planner, T0, VehicleState())[0] == T0 + MIN_GAP

@@ -332,15 +332,19 @@ class VehiclePlanner:
         elif (read := self._waiting_read(now, base, rules, window)) is not None:
             candidates.append(read)
         arrived = self._active_until is not None and now < self._active_until
-        if rules.active is not None and arrived and not plugged:
+        unplugged = value_of(state, Field.PLUGGED_IN) is False  # and it can be plugged in
+        if rules.active is not None and arrived and unplugged:
             candidates.append((base + rules.active, PlanReason.ACTIVE))
         if window is not None and not (plugged and full):
+            # The window ends after now. A narrow one: one read when charging was already seen
+            # on other days. A wide one: just after its start, then just after the store's
+            # refreshes (a read finds something new), and once at its end.
             lower, upper = window
-            if upper - lower <= rules.habit:
-                lower = upper  # narrow: one read when charging was already seen on other days
-            # Read through the window (it ends after now) from just after its start, and at
-            # its end.
-            habit = max(lower + HABIT_MARGIN, min(base + rules.habit, upper))
+            habit = upper
+            if upper - lower > rules.habit:
+                habit = max(lower + HABIT_MARGIN, base + rules.habit)
+                if base > lower:
+                    habit = self.rhythm.after(habit, now) or habit
             candidates.append((min(habit, upper), PlanReason.CHARGE_HABIT))
         return candidates
 

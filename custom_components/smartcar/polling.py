@@ -340,9 +340,7 @@ class PlanReason(StrEnum):
 
 
 #: Reasons whose reads are moved to just after the store's next expected refresh.
-aligned_reasons: Final = frozenset(
-    {PlanReason.PARKED, PlanReason.PLUGGED_IN, PlanReason.ACTIVE, PlanReason.PUSH}
-)
+aligned_reasons: Final = frozenset({PlanReason.PARKED, PlanReason.PLUGGED_IN, PlanReason.ACTIVE})
 
 
 #: Reads that look for a change at a chosen moment: a read that found nothing never delays them.
