@@ -380,15 +380,23 @@ def test_a_command_is_confirmed_by_one_read_unless_a_push_does() -> None:
     sent = T0 + HOUR
     planner.note_command({Field.LOCKED: True}, sent)
     assert plan(planner, sent, car(T0)) == (sent + CONFIRM_WAIT, PlanReason.CONFIRMATION)
-    # A read before the wait is over leaves it; the read after the wait is the confirmation.
-    planner.note_read(sent + timedelta(seconds=30), car(sent))
-    assert plan(planner, sent, car(sent))[1] is PlanReason.CONFIRMATION
-    planner.note_read(sent + CONFIRM_WAIT, car(sent + CONFIRM_WAIT))
-    assert plan(planner, sent + CONFIRM_WAIT, car(sent))[1] is not PlanReason.CONFIRMATION
+    # A read before the wait that does not show the result leaves it; the read after the
+    # wait is the confirmation, whatever it shows.
+    unlocked = car(sent - timedelta(minutes=5), locked=False)
+    planner.note_read(sent + timedelta(seconds=30), unlocked)
+    assert plan(planner, sent, unlocked)[1] is PlanReason.CONFIRMATION
+    planner.note_read(sent + CONFIRM_WAIT, car(sent + CONFIRM_WAIT, locked=False))
+    assert plan(planner, sent + CONFIRM_WAIT, unlocked)[1] is not PlanReason.CONFIRMATION
+    # A read that shows the result, even early, is the confirmation.
+    planner.note_command({Field.LOCKED: True}, sent + CONFIRM_WAIT)
+    planner.note_read(sent + CONFIRM_WAIT, car(sent + CONFIRM_WAIT, locked=True))
+    assert plan(planner, sent + CONFIRM_WAIT, unlocked)[1] is not PlanReason.CONFIRMATION
 
     # A push showing the expected value confirms it; one showing another value does not.
     planner.note_command({Field.LOCKED: True}, sent + HOUR)
     planner.note_push(sent + HOUR, car(sent + HOUR, locked=False))
+    assert plan(planner, sent + HOUR, car(sent))[1] is PlanReason.CONFIRMATION
+    planner.note_push(sent + HOUR, car(sent + HOUR - timedelta(minutes=1), locked=True))
     assert plan(planner, sent + HOUR, car(sent))[1] is PlanReason.CONFIRMATION
     planner.note_push(sent + HOUR, car(sent + HOUR - timedelta(seconds=1), locked=True))
     assert plan(planner, sent + HOUR, car(sent))[1] is not PlanReason.CONFIRMATION

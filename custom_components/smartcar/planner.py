@@ -35,7 +35,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
-from .api import ChargingState, Field, Location
+from .api import ChargingState, Field, Location, Reading, VehicleState
 from .polling import (
     MONTH_ROLLOVER_GRACE,
     RULES,
@@ -63,7 +63,6 @@ from .rhythm import (
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from .api import VehicleState
     from .polling import AppBucket, CallBudget, PollingSettings, ProfileRules
 
 #: A push has this long to confirm a command before one read checks it.
@@ -75,7 +74,7 @@ HABIT_MARGIN: Final = timedelta(minutes=1)
 #: How long a car waiting to charge is read on the hour before the plugged-in interval applies.
 WAITING_ON_THE_HOUR: Final = timedelta(hours=12)
 #: The read after a charge's expected end comes this long after it.
-CHARGE_END_MARGIN: Final = timedelta(minutes=5)
+CHARGE_END_MARGIN: Final = timedelta(minutes=10)
 #: While pushes arrive (and in the push only profile), one read a day checks on them.
 SAFETY_INTERVAL: Final = timedelta(hours=24)
 #: How close to where it was last plugged in a car counts as home, in metres.
@@ -188,7 +187,9 @@ class VehiclePlanner:
         else:
             self._wasted_streak = 0
             self._charging_refreshes |= charging and retrieved is not None
-        if self._confirm is not None and now >= self._confirm[2]:
+        if self._confirm is not None and (
+            now >= self._confirm[2] or _shows(state, *self._confirm[:2])
+        ):
             self._confirm = None
         self.last_read = now
         return wasted
@@ -202,7 +203,7 @@ class VehiclePlanner:
             self._take_retrieval(retrieved, quiet=False, started=started)
         for field, reading in state.readings():
             self._pushed[field] = (reading.value, reading.moment or now)
-        if self._confirm is not None and self._confirmed(*self._confirm[:2]):
+        if self._confirm is not None and _shows(state, *self._confirm[:2]):
             self._confirm = None
 
     def note_command(self, expected: Mapping[Field, object], sent_at: datetime) -> None:
@@ -211,20 +212,12 @@ class VehiclePlanner:
         A push may arrive before the command's answer: one that already shows the expected
         value, recorded around the command or later, confirms it at once.
         """
-        if self._confirmed(expected, sent_at):
+        pushed = VehicleState.from_readings(
+            {field: Reading(value, moment) for field, (value, moment) in self._pushed.items()}
+        )
+        if _shows(pushed, expected, sent_at):
             return
         self._confirm = (dict(expected), sent_at, sent_at + CONFIRM_WAIT)
-
-    def _confirmed(self, expected: Mapping[Field, object], sent_at: datetime) -> bool:
-        """Whether a push showed an expected value, recorded no earlier than the command.
-
-        Pushed times have millisecond precision and clocks differ a little, hence the slack.
-        """
-        for field, value in expected.items():
-            pushed = self._pushed.get(field)
-            if pushed is not None and pushed[0] == value and pushed[1] >= sent_at - CONFIRM_SLACK:
-                return True
-        return False
 
     def note_failure(
         self, now: datetime, *, transient: bool, retry_after: float | None, jitter: float
@@ -400,3 +393,17 @@ class VehiclePlanner:
     @staticmethod
     def _charging(state: VehicleState) -> bool:
         return value_of(state, Field.CHARGING_STATE) is ChargingState.CHARGING
+
+
+def _shows(state: VehicleState, expected: Mapping[Field, object], sent_at: datetime) -> bool:
+    """Whether ``state`` shows a command's result: an expected value, recorded after it.
+
+    Pushed times have millisecond precision and clocks differ a little, hence the slack.
+    """
+    for field, value in expected.items():
+        reading = state.get(field)
+        if reading is not None and not reading.optimistic and reading.value == value:
+            moment = reading.moment
+            if moment is None or moment >= sent_at - CONFIRM_SLACK:
+                return True
+    return False
