@@ -69,7 +69,7 @@ if TYPE_CHECKING:
 CONFIRM_WAIT: Final = timedelta(minutes=2)
 #: A pushed value recorded this much before a command still confirms it (clock differences).
 CONFIRM_SLACK: Final = timedelta(seconds=5)
-#: Reads for a usual charging time come this long after the moment charging was seen to begin.
+#: Reads looking for a charge to begin come this long after a full hour or a window's start.
 HABIT_MARGIN: Final = timedelta(minutes=1)
 #: How long a car waiting to charge is read on the hour before the plugged-in interval applies.
 WAITING_ON_THE_HOUR: Final = timedelta(hours=12)
