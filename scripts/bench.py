@@ -1,16 +1,19 @@
 """Benchmarks of the parts that run on every poll and every push (run through scripts/bench).
 
 The machines are shared and noisy, so every timing is the median of several rounds, and the
-figures that matter most are not timings at all: the month simulation counts the calls the
-polling policy spends per vehicle against Smartcar's allowance of 500. The webhook part starts
-a real Home Assistant (see ``bench_webhook.py``) and prints one line of its own.
+figures that matter most are not timings at all: the month simulation counts the calls each
+polling profile spends per vehicle against Smartcar's allowance of 500, and ``freshness``
+(``bench_freshness.py``) plays thirty days against the simulator and measures calls, wasted
+reads and how old the charging state shown was. The webhook and set-up parts start a real Home
+Assistant (``bench_webhook.py``, ``bench_setup.py``) and print one line each.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-from datetime import UTC, datetime
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime, timedelta
 import json
 from pathlib import Path
 import statistics
@@ -22,23 +25,27 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from aiohttp import ClientSession  # noqa: E402
+import bench_freshness  # noqa: E402
+import bench_setup  # noqa: E402
 import bench_webhook  # noqa: E402
 
 from custom_components.smartcar.api import (  # noqa: E402
     ApiVersion,
     ApplicationTokenAuth,
+    ChargingState,
     Field,
     Origins,
+    Reading,
     SmartcarClient,
     StaticTokenAuth,
+    VehicleState,
     parse_webhook,
 )
+from custom_components.smartcar.planner import VehiclePlanner  # noqa: E402
 from custom_components.smartcar.polling import (  # noqa: E402
     CallBudget,
-    PollingInputs,
+    PollingMode,
     PollingSettings,
-    default_interval,
-    next_interval,
 )
 from tests.simulator import const as sim  # noqa: E402
 from tests.simulator.simulator import run_simulator  # noqa: E402
@@ -61,50 +68,67 @@ def median_us(function: Callable[[], object], repeat: int) -> float:
     return statistics.median(samples)
 
 
-def bench_policy() -> dict[str, float]:
-    """How long one polling decision takes."""
-    settings = PollingSettings()
-    now = datetime(2026, 11, 14, 12, tzinfo=UTC)
-    inputs = PollingInputs(now=now, calls_per_read=7, budget=CallBudget(month="2026-11", used=120))
-    charging = PollingInputs(
-        now=now, calls_per_read=1, budget=CallBudget(month="2026-11", used=40), charging=True
+def _state(now: datetime, *, charging: bool) -> VehicleState:
+    """A car's state as read at ``now``: charging or parked, with the time it was retrieved."""
+    status = ChargingState.CHARGING if charging else ChargingState.NOT_CHARGING
+    return VehicleState.from_readings(
+        {
+            Field.CHARGING_STATE: Reading(status, now, now),
+            Field.PLUGGED_IN: Reading(charging, now, now),
+            Field.BATTERY_LEVEL: Reading(60.0, now, now),
+        }
     )
+
+
+def bench_policy() -> dict[str, float]:
+    """How long one planning decision takes."""
+    now = datetime(2026, 11, 14, 12, tzinfo=UTC)
+    planner = VehiclePlanner(PollingSettings())
+    parked = _state(now, charging=False)
+    planner.note_read(now, parked)
+    charging = _state(now, charging=True)
+    budget = CallBudget(month="2026-11", used=120)
     return {
-        "next_interval_us": median_us(lambda: next_interval(settings, inputs), 20_000),
-        "next_interval_charging_us": median_us(lambda: next_interval(settings, charging), 20_000),
+        "plan_parked_us": median_us(
+            lambda: planner.plan(now, state=parked, budget=budget, calls_per_read=7), 20_000
+        ),
+        "plan_charging_us": median_us(
+            lambda: planner.plan(now, state=charging, budget=budget, calls_per_read=1), 20_000
+        ),
     }
 
 
 def simulate_month(
-    calls_per_read: int, *, charging_hours: tuple[int, int] | None, commands_per_day: int
+    profile: PollingMode, calls_per_read: int, *, charging_hours: tuple[int, int] | None
 ) -> dict[str, float]:
-    """Poll one vehicle through November 2026 as the policy says; count Smartcar calls."""
-    settings = PollingSettings()
-    start = datetime(2026, 11, 1, tzinfo=UTC)
+    """Read one car through November 2026 whenever the planner says; count Smartcar calls.
+
+    No simulator here: every read brings a new retrieval (as a v2 read does), two commands a
+    day are paid from the reserve, and the car charges during ``charging_hours`` each night.
+    """
+    planner = VehiclePlanner(PollingSettings(mode=profile))
+    now = datetime(2026, 11, 1, tzinfo=UTC)
     end = datetime(2026, 12, 1, tzinfo=UTC)
-    now = start
     budget = CallBudget.start(now)
     intervals: list[float] = []
-    next_command_day = -1
+    command_day = -1
     while now < end:
         charging = charging_hours is not None and charging_hours[0] <= now.hour < charging_hours[1]
-        if now.day != next_command_day:  # the day's commands, spent at the first read of a day
-            budget = budget.record(commands_per_day, now, reserved=True)
-            next_command_day = now.day
+        if now.day != command_day:  # the day's commands, spent at the first read of a day
+            budget = budget.record(2, now, reserved=True)
+            command_day = now.day
         budget = budget.record(calls_per_read, now)
-        decision = next_interval(
-            settings,
-            PollingInputs(now=now, calls_per_read=calls_per_read, budget=budget, charging=charging),
-        )
-        if decision.interval is None:
-            raise RuntimeError("the automatic policy always schedules a read")
-        intervals.append(decision.interval.total_seconds() / 3600)
-        now += decision.interval
+        state = _state(now, charging=charging)
+        planner.note_read(now, state)
+        plan = planner.plan(now, state=state, budget=budget, calls_per_read=calls_per_read)
+        if plan.at is None:
+            raise RuntimeError("every profile but custom schedules a read")
+        intervals.append((plan.at - now) / timedelta(hours=1))
+        now = plan.at
     return {
         "calls": budget.used if budget.month == "2026-11" else float("nan"),
         "reads": len(intervals),
         "median_interval_h": statistics.median(intervals),
-        "default_interval_h": default_interval(calls_per_read).total_seconds() / 3600,
     }
 
 
@@ -167,7 +191,13 @@ async def bench_reads() -> dict[str, float]:
     return results
 
 
-PARTS = ("policy", "parsing", "reads", "month", "webhook")
+PARTS = ("policy", "parsing", "reads", "month", "webhook", "freshness", "setup50")
+
+
+def bench_freshness_runs() -> dict[tuple[str, str, bool], dict[str, Any]]:
+    """Every freshness run, two at a time (the machine has two cores)."""
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        return dict(pool.map(bench_freshness.run_one, bench_freshness.jobs()))
 
 
 def main() -> None:
@@ -191,19 +221,29 @@ def main() -> None:
         report["reads"] = asyncio.run(bench_reads())
     if "month" in parts:
         report["month"] = {
-            "v2_bev_7_paths": simulate_month(7, charging_hours=None, commands_per_day=2),
-            "v2_bev_7_paths_charging_nightly": simulate_month(
-                7, charging_hours=(0, 6), commands_per_day=2
-            ),
-            "v2_ice_5_paths": simulate_month(5, charging_hours=None, commands_per_day=2),
-            "v3_signals": simulate_month(1, charging_hours=None, commands_per_day=2),
-            "v3_signals_charging_nightly": simulate_month(
-                1, charging_hours=(0, 6), commands_per_day=2
-            ),
+            f"{profile}_{name}": simulate_month(profile, calls, charging_hours=hours)
+            for profile in (PollingMode.ECONOMY, PollingMode.BALANCED, PollingMode.RESPONSIVE)
+            for name, calls, hours in (
+                ("v2_bev_7_paths", 7, None),
+                ("v2_bev_7_paths_charging_nightly", 7, (0, 6)),
+                ("v3_signals", 1, None),
+                ("v3_signals_charging_nightly", 1, (0, 6)),
+            )
         }
     webhook = asyncio.run(bench_webhook.run()) if "webhook" in parts else None
+    freshness = bench_freshness_runs() if "freshness" in parts else None
+    setup50 = asyncio.run(bench_setup.run()) if {"freshness", "setup50"} & set(parts) else None
     if args.json:
-        print(json.dumps({**report, **({"webhook": webhook} if webhook else {})}, indent=2))
+        extra: dict[str, Any] = {}
+        if webhook:
+            extra["webhook"] = webhook
+        if freshness:
+            extra["freshness"] = {
+                "/".join(map(str, key)): value for key, value in freshness.items()
+            }
+        if setup50:
+            extra["setup50"] = setup50
+        print(json.dumps({**report, **extra}, indent=2))
         return
     for section, figures in report.items():
         print(f"[{section}]")
@@ -215,6 +255,10 @@ def main() -> None:
                 print(f"  {name:<36} {value:.3f}")
     if webhook is not None:
         print(bench_webhook.report(webhook))
+    if freshness is not None:
+        print("\n".join(bench_freshness.report(freshness)))
+    if setup50 is not None:
+        print(bench_setup.report(setup50))
 
 
 if __name__ == "__main__":

@@ -135,7 +135,7 @@ async def _enable_webhooks(stack: Stack) -> tuple[str, str]:
         "POST",
         f"config/config_entries/options/flow/{flow['flow_id']}",
         {
-            "polling_mode": "automatic",
+            "polling_mode": "balanced",
             "interval_minutes": 720,
             "monthly_budget": 500,
             "push": "on",

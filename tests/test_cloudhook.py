@@ -34,7 +34,7 @@ cloud = pytest.importorskip("homeassistant.components.cloud")
 BEV = sim_const.BEV_VEHICLE_ID
 BATTERY = "sensor.volkswagen_id_4_battery"
 TOKEN = sim_const.MANAGEMENT_TOKEN
-POLLING = {"polling_mode": "automatic", "interval_minutes": 720, "monthly_budget": 500}
+POLLING = {"polling_mode": "balanced", "interval_minutes": 720, "monthly_budget": 500}
 EXTERNAL_URL = "https://ha.example.com"
 CLOUDHOOK = "https://hooks.nabu.casa/cloudhook-one"
 

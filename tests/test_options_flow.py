@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 BEV = sim_const.BEV_VEHICLE_ID
 TOKEN = sim_const.MANAGEMENT_TOKEN
-POLLING = {"polling_mode": "automatic", "interval_minutes": 720, "monthly_budget": 500}
+POLLING = {"polling_mode": "balanced", "interval_minutes": 720, "monthly_budget": 500}
 EXTERNAL_URL = "https://ha.example.com"
 WEBHOOK = sim_const.WEBHOOK_ID
 
@@ -59,7 +59,7 @@ async def test_options_flow_reloads_with_the_new_polling(
         for key in result["data_schema"].schema
     }
     assert suggested == {
-        "polling_mode": "automatic",
+        "polling_mode": "balanced",
         "interval_minutes": 720,
         "monthly_budget": 500,
         "push": "off",
@@ -69,13 +69,13 @@ async def test_options_flow_reloads_with_the_new_polling(
     assert push.config["options"] == ["off", "on"]
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
-        {"polling_mode": "manual", "interval_minutes": 60.0, "monthly_budget": 1000.0},
+        {"polling_mode": "custom", "interval_minutes": 0.0, "monthly_budget": 1000.0},
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
     assert entry.options == {
-        "polling_mode": "manual",
-        "interval_minutes": 60,
+        "polling_mode": "custom",
+        "interval_minutes": 0,
         "monthly_budget": 1000,
     }
     assert entry.state is ConfigEntryState.LOADED
@@ -224,7 +224,7 @@ async def test_smartcar_webhook_id_is_asked_and_checked(
     assert entry.options["smartcar_webhook_id"] == WEBHOOK
 
     # Changing only the polling keeps it; "Verify again" shows it filled in.
-    result = await _options(hass, entry.entry_id, {**POLLING, "polling_mode": "manual"})
+    result = await _options(hass, entry.entry_id, {**POLLING, "polling_mode": "economy"})
     await hass.async_block_till_done()
     assert entry.options["smartcar_webhook_id"] == WEBHOOK
     result = await _options(hass, entry.entry_id, {**POLLING, "push": "verify"})

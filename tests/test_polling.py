@@ -1,4 +1,4 @@
-"""The polling policy on its own: plain datetimes, no Home Assistant."""
+"""The polling settings, the month's budget and the application bucket: plain datetimes."""
 
 from __future__ import annotations
 
@@ -7,43 +7,21 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from custom_components.smartcar.polling import (
-    MAX_INTERVAL,
+    APP_BUCKET_KEEP,
     MIN_FIXED_INTERVAL,
-    MIN_INTERVAL,
-    MONTH_ROLLOVER_GRACE,
+    RULES,
+    AppBucket,
     CallBudget,
-    PollingInputs,
     PollingMode,
     PollingSettings,
-    default_interval,
     month_bounds,
     month_key,
-    next_interval,
+    profile_for_legacy_mode,
     settings_from_options,
+    transient_retry,
 )
 
 MID_MONTH = datetime(2026, 11, 16, tzinfo=UTC)
-
-
-def inputs(**changes: object) -> PollingInputs:
-    values: dict[str, object] = {
-        "now": MID_MONTH,
-        "calls_per_read": 7,
-        "budget": CallBudget(month="2026-11", used=0),
-    }
-    values.update(changes)
-    return PollingInputs(**values)  # type: ignore[arg-type]
-
-
-def test_default_interval_matches_the_documented_arithmetic() -> None:
-    # 440 calls / 7 paths = 62 reads in 30 days -> 11.6 hours.
-    assert default_interval(7) == timedelta(days=30) / 62
-    assert round(default_interval(7) / timedelta(hours=1), 1) == 11.6
-    # v3: one call per read, 440 reads -> 1.6 hours.
-    assert round(default_interval(1) / timedelta(hours=1), 1) == 1.6
-    # Never below the floor, never above a day.
-    assert default_interval(1, monthly_budget=100_000) == MIN_INTERVAL
-    assert default_interval(400) == MAX_INTERVAL
 
 
 def test_month_helpers_roll_over_december() -> None:
@@ -63,156 +41,133 @@ def test_budget_counts_and_resets_with_the_month() -> None:
     assert budget.record(2, december).used == 2
 
 
-def test_automatic_spreads_what_is_left_over_the_rest_of_the_month() -> None:
-    decision = next_interval(PollingSettings(), inputs())
-    # 440 calls left / 7 = 62 reads over the 15 days left.
-    assert decision.interval == timedelta(days=15) / 62
-    assert decision.reason == "budget"
-    assert decision.calls_left == 500
-
-
-def test_automatic_slows_down_after_heavy_use() -> None:
-    light = next_interval(PollingSettings(), inputs()).interval
-    heavy = next_interval(PollingSettings(), inputs(budget=CallBudget("2026-11", 300))).interval
-    assert light is not None
-    assert heavy is not None
-    assert heavy > light
-
-
-def test_spent_polling_share_waits_for_the_next_month() -> None:
-    decision = next_interval(PollingSettings(), inputs(budget=CallBudget("2026-11", 440)))
-    assert decision.reason == "budget_exhausted"
-    assert decision.interval == timedelta(days=15) + MONTH_ROLLOVER_GRACE
-    assert decision.calls_left == 60
-
-
-def test_a_budget_of_last_month_counts_as_empty() -> None:
-    decision = next_interval(PollingSettings(), inputs(budget=CallBudget("2026-10", 499)))
-    assert decision.reason == "budget"
-    assert decision.calls_left == 500
-
-
-def test_charging_reads_twice_as_often_only_while_under_pace() -> None:
-    settings = PollingSettings()
-    normal = next_interval(settings, inputs()).interval
-    charging = next_interval(settings, inputs(charging=True))
-    assert charging.reason == "charging"
-    assert normal is not None
-    assert charging.interval == normal / 2
-    # Half the month gone but 90 % of the polling share spent: no boost.
-    over = next_interval(settings, inputs(charging=True, budget=CallBudget("2026-11", 400)))
-    assert over.reason == "budget"
-
-
-def test_push_falls_back_to_a_daily_safety_read() -> None:
-    decision = next_interval(PollingSettings(), inputs(push_active=True))
-    assert decision == next_interval(PollingSettings(), inputs(push_active=True))
-    assert decision.interval == MAX_INTERVAL
-    assert decision.reason == "push"
-
-
-def test_interval_is_clamped() -> None:
-    short = next_interval(
-        PollingSettings(monthly_budget=100_000), inputs(calls_per_read=1)
-    ).interval
-    assert short == MIN_INTERVAL
-    late = datetime(2026, 11, 30, 23, 0, tzinfo=UTC)
-    assert next_interval(PollingSettings(), inputs(now=late)).interval == MIN_INTERVAL
-    early = datetime(2026, 11, 1, tzinfo=UTC)
-    long = next_interval(PollingSettings(), inputs(now=early, calls_per_read=200)).interval
-    assert long == MAX_INTERVAL
-
-
-def test_fixed_and_manual_modes() -> None:
-    fixed = PollingSettings(mode=PollingMode.FIXED, fixed_interval=timedelta(minutes=5))
-    assert next_interval(fixed, inputs()).interval == MIN_FIXED_INTERVAL
-    assert next_interval(fixed, inputs()).reason == "fixed"
-    manual = next_interval(PollingSettings(mode=PollingMode.MANUAL), inputs())
-    assert manual.interval is None
-    assert manual.reason == "manual"
-
-
-def test_retry_after_and_app_bucket_win_over_shorter_intervals() -> None:
-    fixed = PollingSettings(mode=PollingMode.FIXED, fixed_interval=timedelta(minutes=15))
-    assert next_interval(fixed, inputs(retry_after=3600)).interval == timedelta(hours=1)
-    assert next_interval(fixed, inputs(retry_after=3600)).reason == "retry_after"
-    assert next_interval(fixed, inputs(retry_after=60)).interval == timedelta(minutes=15)
-    # 10 cars with 7 paths each: 70 calls per round, the bucket refills 2 a minute.
-    bucket = next_interval(fixed, inputs(fleet_calls_per_round=70))
-    assert bucket.interval == timedelta(minutes=35)
-    assert bucket.reason == "app_rate_limit"
+def test_commands_draw_on_the_reserve_first() -> None:
+    """Commands within the reserve leave polling's share whole; beyond it they reduce it."""
+    budget = CallBudget.start(MID_MONTH).record(40, MID_MONTH, reserved=True)
+    budget = budget.record(200, MID_MONTH)
+    assert (budget.used, budget.reserved, budget.reads) == (240, 40, 200)
+    assert budget.polling_share(500, 60) == 440
+    assert budget.record(40, MID_MONTH, reserved=True).polling_share(500, 60) == 420
 
 
 @pytest.mark.parametrize(
-    ("options", "expected"),
+    ("mode", "push", "expected"),
     [
-        ({}, PollingSettings()),
+        ("automatic", False, PollingMode.BALANCED),
+        ("fixed", True, PollingMode.CUSTOM),
+        ("manual", True, PollingMode.PUSH_ONLY),
+        ("manual", False, PollingMode.CUSTOM),
+        ("balanced", False, None),
+    ],
+)
+def test_legacy_modes_map_onto_profiles(mode: str, push: bool, expected: PollingMode) -> None:
+    assert profile_for_legacy_mode(mode, push=push) is expected
+
+
+@pytest.mark.parametrize(
+    ("options", "push", "expected"),
+    [
+        ({}, False, PollingSettings()),
         (
-            {"polling_mode": "fixed", "interval_minutes": 60, "monthly_budget": 1000},
+            {"polling_mode": "custom", "interval_minutes": 60, "monthly_budget": 1000},
+            False,
             PollingSettings(
-                mode=PollingMode.FIXED, fixed_interval=timedelta(hours=1), monthly_budget=1000
+                mode=PollingMode.CUSTOM, fixed_interval=timedelta(hours=1), monthly_budget=1000
             ),
         ),
         (
-            {"polling_mode": "bogus", "interval_minutes": 1},
-            PollingSettings(fixed_interval=MIN_FIXED_INTERVAL),
+            {"polling_mode": "custom", "interval_minutes": 0},
+            False,
+            PollingSettings(mode=PollingMode.CUSTOM, fixed_interval=None),
         ),
+        (
+            {"polling_mode": "custom", "interval_minutes": 5},
+            False,
+            PollingSettings(mode=PollingMode.CUSTOM, fixed_interval=MIN_FIXED_INTERVAL),
+        ),
+        # Written before the profiles existed: read as the migration writes them.
+        ({"polling_mode": "automatic"}, False, PollingSettings()),
+        (
+            {"polling_mode": "fixed", "interval_minutes": 60},
+            False,
+            PollingSettings(mode=PollingMode.CUSTOM, fixed_interval=timedelta(hours=1)),
+        ),
+        (
+            {"polling_mode": "manual", "interval_minutes": 60},
+            False,
+            PollingSettings(mode=PollingMode.CUSTOM, fixed_interval=None),
+        ),
+        ({"polling_mode": "manual"}, True, PollingSettings(mode=PollingMode.PUSH_ONLY)),
+        ({"polling_mode": "bogus"}, False, PollingSettings()),
+        # A small allowance keeps a fifth for commands, so that polling still gets most of it.
+        ({"monthly_budget": 50}, False, PollingSettings(monthly_budget=50, reserve=10)),
     ],
 )
-def test_settings_from_options(options: dict[str, object], expected: PollingSettings) -> None:
-    assert settings_from_options(options) == expected
+def test_settings_from_options(
+    options: dict[str, object], push: bool, expected: PollingSettings
+) -> None:
+    assert settings_from_options(options, push=push) == expected
 
 
-def test_a_month_of_automatic_polling_stays_inside_the_allowance() -> None:
-    """Simulate November: read whenever the policy says, count the calls."""
-    settings = PollingSettings()
-    now = datetime(2026, 11, 1, tzinfo=UTC)
-    budget = CallBudget.start(now)
-    reads = 0
-    while now < datetime(2026, 12, 1, tzinfo=UTC):
-        budget = budget.record(7, now)
-        reads += 1
-        decision = next_interval(settings, inputs(now=now, budget=budget))
-        assert decision.interval is not None
-        now += decision.interval
-    assert budget.used <= settings.monthly_budget - settings.reserve
-    assert reads >= 60
+def test_profiles_keep_calls_in_hand() -> None:
+    """Only responsive may spend all but the reserve; the others leave part unspent."""
+    assert RULES[PollingMode.ECONOMY].share < RULES[PollingMode.BALANCED].share < 1
+    assert RULES[PollingMode.BALANCED].share * 500 <= 300
+    assert RULES[PollingMode.RESPONSIVE].share == 1
+    for rules in RULES.values():
+        assert rules.charging < rules.plugged < rules.parked
 
 
-def test_small_allowance_keeps_polling() -> None:
-    """A monthly allowance below the default reserve still leaves most of it for polling."""
-    settings = settings_from_options({"monthly_budget": 50})
-    assert settings.reserve == 10
-    decision = next_interval(
-        settings,
-        PollingInputs(
-            now=datetime(2026, 11, 1, tzinfo=UTC),
-            calls_per_read=1,
-            budget=CallBudget(month="2026-11"),
-        ),
-    )
-    assert decision.reason == "budget"
-    assert decision.interval is not None
-    assert decision.interval < timedelta(days=1)
+def test_transient_retry_doubles_with_a_spread() -> None:
+    assert transient_retry(1, 0.5) == timedelta(minutes=1)
+    assert transient_retry(3, 0.5) == timedelta(minutes=4)
+    assert transient_retry(40, 0.5) == timedelta(minutes=15)
+    assert transient_retry(1, 0.0) == timedelta(minutes=1) * 0.8
+    assert transient_retry(0, 0.999) < timedelta(minutes=1) * 1.2
 
 
-def test_commands_draw_on_the_reserve_first() -> None:
-    """Commands within the reserve leave polling's share whole; beyond it they reduce it."""
-    now = datetime(2026, 11, 16, tzinfo=UTC)
-    settings = PollingSettings()
-    budget = CallBudget.start(now).record(40, now, reserved=True).record(200, now)
-    assert (budget.used, budget.reserved, budget.reads) == (240, 40, 200)
-    assert budget.polling_share(500, 60) == 440
-    beyond = budget.record(40, now, reserved=True)
-    assert beyond.polling_share(500, 60) == 420
+def test_app_bucket_refills_and_keeps_room_for_commands() -> None:
+    now = MID_MONTH
+    bucket = AppBucket()
+    assert bucket.tokens(now) == 120
+    assert bucket.ready_at(now) == now
+    bucket.take(now, 115)
+    assert bucket.tokens(now) == 5
+    # One read needs 1 + APP_BUCKET_KEEP tokens: 6 more at 2 a minute is 3 minutes.
+    assert bucket.ready_at(now) == now + timedelta(minutes=(1 + APP_BUCKET_KEEP - 5) / 2)
+    assert bucket.tokens(now + timedelta(minutes=10)) == 25
+    # Time never runs backwards for the bucket, and it never holds more than it can.
+    assert bucket.tokens(now) == 25
+    assert bucket.tokens(now + timedelta(days=1)) == 120
+    bucket.take(now + timedelta(days=1), 500)
+    assert bucket.tokens(now + timedelta(days=1)) == 0
 
-    def interval(of: CallBudget) -> timedelta | None:
-        return next_interval(settings, PollingInputs(now=now, calls_per_read=1, budget=of)).interval
 
-    # 240 reads left over 15 days either way: the 40 commands cost polling nothing.
-    assert interval(budget) == interval(CallBudget(month="2026-11", used=200))
-    first = interval(beyond)
-    second = interval(budget)
-    assert first is not None
-    assert second is not None
-    assert first > second
+def test_app_bucket_blocks_after_a_429_about_the_application() -> None:
+    now = MID_MONTH
+    bucket = AppBucket()
+    bucket.block(now, 600)
+    assert bucket.tokens(now) == 0
+    assert bucket.ready_at(now) == now + timedelta(minutes=10)
+    # A shorter block later does not shorten the first one.
+    bucket.block(now + timedelta(minutes=1), 60)
+    assert bucket.ready_at(now + timedelta(minutes=1)) == now + timedelta(minutes=10)
+    later = now + timedelta(hours=2)
+    assert bucket.ready_at(later) == later
+
+
+def test_app_bucket_shares_its_refill_between_vehicles() -> None:
+    bucket = AppBucket()
+    assert bucket.vehicles == 1
+    single = bucket.round_floor()
+    for index in range(50):
+        bucket.register(f"car-{index}")
+    bucket.register("car-0")
+    assert bucket.vehicles == 50
+    # 50 reads need 50 tokens; the bucket refills 2 a minute, a twelfth kept for commands.
+    expected = timedelta(minutes=50 / (2 * (1 - APP_BUCKET_KEEP / 120)))
+    assert abs(bucket.round_floor() - expected) < timedelta(seconds=1)
+    assert bucket.round_floor() > single
+    bucket.unregister("car-0")
+    bucket.unregister("unknown")
+    assert bucket.vehicles == 49

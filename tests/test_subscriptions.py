@@ -32,7 +32,7 @@ ICE = sim_const.ICE_VEHICLE_ID
 WEBHOOK = sim_const.WEBHOOK_ID
 BATTERY = "sensor.volkswagen_id_4_battery"
 FUEL = "sensor.ford_escape_fuel_level"
-POLLING = {"polling_mode": "automatic", "interval_minutes": 720, "monthly_budget": 500}
+POLLING = {"polling_mode": "balanced", "interval_minutes": 720, "monthly_budget": 500}
 EXTERNAL_URL = "https://ha.example.com"
 
 pytestmark = pytest.mark.usefixtures("v3_credentials")

@@ -41,7 +41,7 @@ BEV = sim_const.BEV_VEHICLE_ID
 BATTERY = "sensor.volkswagen_id_4_battery"
 ODOMETER = "sensor.volkswagen_id_4_odometer"
 LAST_PUSH = "sensor.volkswagen_id_4_last_webhook_delivery"
-POLLING = {"polling_mode": "automatic", "interval_minutes": 720, "monthly_budget": 500}
+POLLING = {"polling_mode": "balanced", "interval_minutes": 720, "monthly_budget": 500}
 EXTERNAL_URL = "https://ha.example.com"
 
 pytestmark = pytest.mark.usefixtures("v3_credentials")

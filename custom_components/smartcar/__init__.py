@@ -12,7 +12,7 @@ webhooks on, the vehicles are subscribed to the user's Smartcar webhook (``subsc
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import ClientError
 from homeassistant.config_entries import ConfigEntryState
@@ -37,7 +37,9 @@ from .api import ApiVersion, Connection, Origins, SmartcarClient, SmartcarError
 from .const import (
     CONF_API_VERSION,
     CONF_CONSENT,
+    CONF_INTERVAL_MINUTES,
     CONF_MODE,
+    CONF_POLLING_MODE,
     CONF_USER_ID,
     CONFIG_ENTRY_VERSION,
     DOMAIN,
@@ -55,15 +57,17 @@ from .issues import (
 )
 from .models import SmartcarConfigEntry, SmartcarData
 from .oauth import OAuth2SessionAuth
-from .polling import settings_from_options
+from .polling import profile_for_legacy_mode, settings_from_options
+from .scheduling import app_bucket
 from .storage import SmartcarStore
 from .subscriptions import (
     async_start_subscriptions,
     async_unsubscribe_removed_entry,
 )
-from .webhook import async_delete_cloudhook, async_setup_webhook
+from .webhook import async_delete_cloudhook, async_setup_webhook, push_enabled
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from datetime import datetime
 
     from homeassistant.config_entries import ConfigEntry
@@ -101,8 +105,13 @@ def _is_foreign(entry: ConfigEntry) -> bool:
 
 
 async def async_migrate_entry(hass: HomeAssistant, entry: SmartcarConfigEntry) -> bool:
-    """Refuse entries of the other ``smartcar`` integration with a repair issue, no traceback."""
+    """Refuse entries of the other ``smartcar`` integration; move polling options to profiles.
+
+    A foreign entry that claims our version is left to setup, which refuses it the same way.
+    """
     if _is_foreign(entry):
+        if entry.version >= CONFIG_ENTRY_VERSION:
+            return True
         LOGGER.warning(
             "The config entry %s was made by a different Smartcar integration and cannot be "
             "used; see the repair issue to remove it and add the account again",
@@ -110,7 +119,23 @@ async def async_migrate_entry(hass: HomeAssistant, entry: SmartcarConfigEntry) -
         )
         async_create_foreign_entry_issue(hass, entry)
         return False
+    if entry.minor_version < 2:
+        hass.config_entries.async_update_entry(
+            entry, options=_migrated_options(entry.options), minor_version=2
+        )
     return True
+
+
+def _migrated_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """Polling options written before the profiles existed, as profiles (see the README)."""
+    migrated = dict(options)
+    legacy = str(options.get(CONF_POLLING_MODE, ""))
+    profile = profile_for_legacy_mode(legacy, push=push_enabled(options))
+    if profile is not None:
+        migrated[CONF_POLLING_MODE] = str(profile)
+        if legacy == "manual" and not push_enabled(options):
+            migrated[CONF_INTERVAL_MINUTES] = 0
+    return migrated
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: SmartcarConfigEntry) -> bool:
@@ -160,7 +185,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartcarConfigEntry) -> 
     listed = await _async_list_vehicles(client)
     shared = provided_elsewhere(hass, entry.entry_id, listed)
     vehicles = {vid: conn for vid, conn in listed.items() if vid not in shared}
-    settings = settings_from_options(entry.options)
+    settings = settings_from_options(entry.options, push=push_enabled(entry.options))
+    bucket = app_bucket(hass, getattr(implementation, "client_id", implementation.domain))
     coordinators = {
         vehicle_id: SmartcarVehicleCoordinator(
             hass,
@@ -171,7 +197,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartcarConfigEntry) -> 
             settings=settings,
             consent=str(entry.data.get(CONF_CONSENT, "")),
             connection=connection,
-            fleet_size=len(vehicles),
+            bucket=bucket,
         )
         for vehicle_id, connection in vehicles.items()
     }

@@ -87,7 +87,7 @@ class SmartcarFlowHandler(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, do
     # Version 3: the other HACS integration using the domain `smartcar` wrote versions 1 and
     # 2, and Home Assistant only hands lower versions to async_migrate_entry.
     VERSION = CONFIG_ENTRY_VERSION
-    MINOR_VERSION = 1
+    MINOR_VERSION = 2
 
     def __init__(self) -> None:
         """Start with nothing chosen."""

@@ -78,8 +78,6 @@ BILLING_RETRY_AFTER: Final = timedelta(hours=24).total_seconds()
 RATE_LIMIT_RETRY_AFTER: Final = timedelta(minutes=5).total_seconds()
 #: A plug reading younger than this stops "start charging" before anything is sent.
 PLUG_READING_MAX_AGE: Final = timedelta(minutes=10)
-#: Webhook data younger than this lets polling fall back to a daily safety read.
-PUSH_FRESHNESS: Final = timedelta(hours=24)
 #: Vehicle metadata (make, model, VIN, granted permissions) is read again after this long.
 METADATA_MAX_AGE: Final = timedelta(days=7)
 

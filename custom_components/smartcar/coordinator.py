@@ -14,16 +14,13 @@ import asyncio
 from collections import Counter
 from contextlib import nullcontext
 from dataclasses import replace
-import random
 from typing import TYPE_CHECKING, Any, override
 
 from homeassistant.core import callback
-from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
 from .api import (
     VEHICLE_WIDE,
-    ChargingState,
     Connection,
     Field,
     Reading,
@@ -40,15 +37,12 @@ from .const import (
     CONF_PERMISSIONS,
     FIRST_REFRESH_TIMEOUT,
     LOGGER,
-    PUSH_FRESHNESS,
     SEEN_EVENTS,
 )
 from .helpers import (
-    TRANSIENT_ERRORS,
     auth_failed,
     describe_error,
     raise_if_reauth,
-    retry_after_for,
     stamped,
     update_failed,
     vehicle_device_info,
@@ -63,8 +57,9 @@ from .issues import (
     async_update_empty_store_issue,
 )
 from .metadata import MetadataReader
-from .polling import PollingInputs, PollingSettings, next_interval, transient_retry
 from .push import DeliveryLedger
+from .scheduling import PlannedCoordinator
+from .storage import VehicleMetadata
 from .webhook import async_check_push_silence
 
 if TYPE_CHECKING:
@@ -75,13 +70,16 @@ if TYPE_CHECKING:
     from homeassistant.helpers.device_registry import DeviceInfo
 
     from .models import SmartcarConfigEntry
+    from .polling import AppBucket, PollingSettings
     from .storage import SmartcarStore
 
 
-class SmartcarVehicleCoordinator(DataUpdateCoordinator[VehicleState]):
-    """Reads one vehicle on the planner's schedule, merges pushes, and runs its commands."""
+#: Requests reading a vehicle's metadata makes (vehicle, VIN, permissions).
+METADATA_REQUESTS = 3
 
-    config_entry: SmartcarConfigEntry
+
+class SmartcarVehicleCoordinator(PlannedCoordinator):
+    """Reads one vehicle on the planner's schedule, merges pushes, and runs its commands."""
 
     def __init__(
         self,
@@ -94,23 +92,12 @@ class SmartcarVehicleCoordinator(DataUpdateCoordinator[VehicleState]):
         settings: PollingSettings,
         consent: str,
         connection: Connection | None = None,
-        fleet_size: int = 1,
+        bucket: AppBucket | None = None,
     ) -> None:
         """Prepare the coordinator from what the store remembers; nothing is read yet."""
-        super().__init__(
-            hass,
-            LOGGER,
-            config_entry=entry,
-            name=f"Smartcar vehicle {vehicle_id[:8]}",
-            update_interval=None,
-            always_update=False,
-        )
+        super().__init__(hass, entry, store, vehicle_id, settings=settings, bucket=bucket)
         self.client = client
-        self.store = store
-        self.vehicle_id = vehicle_id
-        self.settings = settings
         self._consent = consent
-        self._fleet_size = fleet_size
         self.vehicle = Vehicle(
             id=vehicle_id,
             make=(connection.make if connection and connection.make else ""),
@@ -125,8 +112,6 @@ class SmartcarVehicleCoordinator(DataUpdateCoordinator[VehicleState]):
         self._subscriptions: Counter[Field] = Counter()
         self._ledger = DeliveryLedger(limit=SEEN_EVENTS)
         self._push_unsupported: set[Field] = set()
-        self._last_push: datetime | None = None
-        self._transient_failures = 0
         self._billing_blocked = False
         self._deadline: float | None = None
 
@@ -181,55 +166,6 @@ class SmartcarVehicleCoordinator(DataUpdateCoordinator[VehicleState]):
             async_check_virtual_key(self.hass, self.vehicle_id, self.display_name, err)
         return learned.removed
 
-    # -- budget and schedule -----------------------------------------------------------------
-
-    def count_calls(self, calls: int, *, reserved: bool = True) -> None:
-        """Count billed calls against this vehicle's month (``reserved`` unless a read)."""
-        now = dt_util.utcnow()
-        budget = self.store.budget(self.vehicle_id, now).record(calls, now, reserved=reserved)
-        self.store.set_budget(self.vehicle_id, budget)
-
-    @property
-    def calls_this_month(self) -> int:
-        """Calls counted against this vehicle in the current month."""
-        return self.store.budget(self.vehicle_id, dt_util.utcnow()).used
-
-    def _schedule_next(self, retry_after: float | None = None, *, transient: bool = False) -> None:
-        """Let the polling policy pick the next read; a transient failure retries sooner."""
-        now = dt_util.utcnow()
-        reading = self.data.charging_state if self.data is not None else None
-        calls = self.calls_per_read()
-        decision = next_interval(
-            self.settings,
-            PollingInputs(
-                now=now,
-                calls_per_read=calls,
-                budget=self.store.budget(self.vehicle_id, now),
-                charging=reading is not None and reading.value is ChargingState.CHARGING,
-                push_active=self.push_active,
-                retry_after=retry_after,
-                fleet_calls_per_round=calls * self._fleet_size,
-            ),
-        )
-        interval, reason = decision.interval, decision.reason
-        if transient:
-            retry = transient_retry(self._transient_failures, random.random())  # noqa: S311
-            if interval is None or retry < interval:
-                interval, reason = retry, "transient_failure"
-        self.update_interval = interval
-        LOGGER.debug(
-            "%s: next read in %s (%s, %d calls left this month)",
-            self.name,
-            interval,
-            reason,
-            decision.calls_left,
-        )
-
-    @property
-    def push_active(self) -> bool:
-        """Whether webhooks delivered data recently enough to rely on them."""
-        return self._last_push is not None and dt_util.utcnow() - self._last_push < PUSH_FRESHNESS
-
     # -- setup and reads ---------------------------------------------------------------------
 
     def _time_box(self) -> asyncio.Timeout | nullcontext[None]:
@@ -244,6 +180,11 @@ class SmartcarVehicleCoordinator(DataUpdateCoordinator[VehicleState]):
         self._deadline = asyncio.get_running_loop().time() + FIRST_REFRESH_TIMEOUT
         now = dt_util.utcnow()
         metadata = self.store.metadata(self.vehicle_id, self._consent, now)
+        if metadata is None and not self._reserve(METADATA_REQUESTS):
+            # Many vehicles starting at once would exceed the application's request limit:
+            # the connection names make and model; the VIN is read at a later start.
+            LOGGER.info("%s: make, model and VIN are read at a later start", self.name)
+            metadata = VehicleMetadata(self.vehicle, tuple(self.capabilities.permissions))
         if metadata is None:
             reader = MetadataReader(
                 self.client, self.vehicle, self.capabilities.permissions, self.count_calls
@@ -268,7 +209,8 @@ class SmartcarVehicleCoordinator(DataUpdateCoordinator[VehicleState]):
         """Read the fields entities need and merge them into the current data."""
         first = self.data is None
         fields = self._fields_to_read()
-        if not fields:
+        if not self._take_request() or not fields:
+            # The application's bucket is short (better wait than get a 429), or no fields.
             self._deadline = None
             self._schedule_next()
             return self.data if self.data is not None else VehicleState()
@@ -290,17 +232,14 @@ class SmartcarVehicleCoordinator(DataUpdateCoordinator[VehicleState]):
     def _read_failed(self, err: SmartcarError, first: bool, cause: BaseException) -> VehicleState:
         """Map a failed read; the first read never blocks setup on a failure."""
         raise_if_reauth(err)
-        retry_after = retry_after_for(err)
         self._note_billing(err)
-        transient = isinstance(err, TRANSIENT_ERRORS)
-        self._transient_failures = self._transient_failures + 1 if transient else 0
-        self._schedule_next(retry_after, transient=transient)
+        wait = self._plan_after_failure(err)
         if first:
             # Setup retries every few seconds would burn the monthly allowance; set the
             # entities up from what is known and read again on the schedule.
             LOGGER.warning("The first read of %s failed (%s)", self.name, describe_error(err))
             return self.data if self.data is not None else VehicleState()
-        raise update_failed(err, retry_after) from cause
+        raise update_failed(err, wait) from cause
 
     def _read_succeeded(self, state: VehicleState, first: bool) -> VehicleState:
         """Merge what was read into the current data, learn from per-field errors."""
@@ -319,9 +258,10 @@ class SmartcarVehicleCoordinator(DataUpdateCoordinator[VehicleState]):
             err = worst_error(failures.values())
             self._read_failed(err, first, err)
             return merged
-        self._transient_failures = 0
         self._billing_blocked = False
         async_delete_vehicle_issue(self.hass, BILLING_LIMIT, self.vehicle_id)
+        self.planner.note_read(dt_util.utcnow(), state)
+        self.data = merged
         self._schedule_next()
         return merged
 
@@ -349,7 +289,6 @@ class SmartcarVehicleCoordinator(DataUpdateCoordinator[VehicleState]):
         if self._ledger.already_applied(event_id):
             return False
         now = dt_util.utcnow()
-        self._last_push = now
         compatibility = {
             field: err
             for field, err in state.errors.items()
@@ -362,9 +301,10 @@ class SmartcarVehicleCoordinator(DataUpdateCoordinator[VehicleState]):
         merged = current.merged(VehicleState.from_readings(kept, current.errors)).without(gone)
         self._ledger.resolve(f for f, r in kept.items() if merged.get(f) is r)
         self._note_store(merged)
-        self._schedule_next()
+        self.planner.note_push(now, VehicleState.from_readings(kept))
         if merged != current:
             self.async_set_updated_data(merged)
+        self._schedule_next()
         return True
 
     @callback
@@ -417,16 +357,20 @@ class SmartcarVehicleCoordinator(DataUpdateCoordinator[VehicleState]):
     def async_apply_optimistic(self, expected: Mapping[Field, Any], sent_at: datetime) -> None:
         """Show what a command leads to, as readings dated when it was sent (see merge)."""
         self._billing_blocked = False
+        self.bucket.take(sent_at, 1)
         current = self.data if self.data is not None else VehicleState()
         optimistic = VehicleState.from_readings(
             {field: Reading(value, sent_at, optimistic=True) for field, value in expected.items()},
             current.errors,
         )
         self.data = current.merged(replace(optimistic, store_empty=current.store_empty))
+        self.planner.note_command(expected, sent_at)
         self.async_update_listeners()
+        self._schedule_next()
 
     def command_refused(self, err: SmartcarError) -> None:
         """What a refused command means beyond the error the user sees."""
+        self.bucket.take(dt_util.utcnow(), 1)
         if err.requires_reauth:
             self.config_entry.async_start_reauth(self.hass)
         self._note_billing(err)
@@ -444,6 +388,12 @@ class SmartcarVehicleCoordinator(DataUpdateCoordinator[VehicleState]):
             "push_errors": {
                 str(key): describe_error(err) for key, err in sorted(self._ledger.errors.items())
             },
-            "transient_failures": self._transient_failures,
+            "transient_failures": self.planner.failures,
             "calls_per_read": self.calls_per_read(),
+            "planner": {
+                "next_read": None if self.plan is None else str(self.plan.at),
+                "reason": None if self.plan is None else str(self.plan.reason),
+                "store_period": str(self.planner.rhythm.period),
+                "wasted_reads": self.planner.wasted,
+            },
         }

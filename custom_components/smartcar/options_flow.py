@@ -1,5 +1,9 @@
 """The options of a Smartcar entry: how often vehicles are read, and push updates by webhook.
 
+The polling profile decides how often cars are read (see ``planner.py``); only the custom
+profile uses the interval, where 0 means no scheduled reads and anything else at least 15
+minutes.
+
 The Application Management Token is a secret: the form never sends it back to the browser.
 Leaving the field empty keeps the stored token; turning webhooks off removes it. The webhook
 id (and a cloudhook URL) stay in the options while webhooks are off, so the callback URL the
@@ -61,6 +65,7 @@ else:
     import voluptuous as vol
 
 CONF_PUSH = "push"
+MIN_FIXED_MINUTES = MIN_FIXED_INTERVAL.total_seconds() / 60
 
 
 class PushAction(StrEnum):
@@ -85,11 +90,13 @@ class SmartcarOptionsFlow(OptionsFlowWithReload):
         self._finished = False
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Choose automatic, fixed or manual polling, and whether webhooks push data."""
+        """Choose a polling profile, and whether webhooks push data."""
         stored = self.config_entry.options
         enabled = push_enabled(stored)
         errors: dict[str, str] = {}
-        if user_input is not None:
+        if user_input is not None and 0 < user_input[CONF_INTERVAL_MINUTES] < MIN_FIXED_MINUTES:
+            errors[CONF_INTERVAL_MINUTES] = "interval_too_short"
+        elif user_input is not None:
             options: dict[str, Any] = {
                 CONF_POLLING_MODE: user_input[CONF_POLLING_MODE],
                 CONF_INTERVAL_MINUTES: int(user_input[CONF_INTERVAL_MINUTES]),
@@ -148,7 +155,7 @@ class SmartcarOptionsFlow(OptionsFlowWithReload):
                 ),
                 vol.Required(CONF_INTERVAL_MINUTES): NumberSelector(
                     NumberSelectorConfig(
-                        min=MIN_FIXED_INTERVAL.total_seconds() / 60,
+                        min=0,
                         max=7 * 24 * 60,
                         step=1,
                         unit_of_measurement="min",
@@ -174,7 +181,7 @@ class SmartcarOptionsFlow(OptionsFlowWithReload):
     def _suggested(self, enabled: bool, user_input: dict[str, Any] | None) -> dict[str, Any]:
         """What the form shows filled in; never the management token."""
         suggested: dict[str, Any] = {
-            CONF_POLLING_MODE: str(PollingMode.AUTOMATIC),
+            CONF_POLLING_MODE: str(PollingMode.BALANCED),
             CONF_INTERVAL_MINUTES: DEFAULT_FIXED_MINUTES,
             CONF_MONTHLY_BUDGET: DEFAULT_MONTHLY_BUDGET,
             **{

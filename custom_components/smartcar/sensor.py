@@ -1,4 +1,9 @@
-"""Readings of each vehicle: battery, range, charging, odometer, fuel, tyres, oil, and usage."""
+"""Readings of each vehicle: battery, range, charging, odometer, fuel, tyres, oil, and usage.
+
+The usage sensors (calls counted this month, calls left, the next planned read and why) follow
+the read planner as well as the data, so they change when a call is counted or the plan moves
+even if no reading did.
+"""
 
 from __future__ import annotations
 
@@ -28,6 +33,7 @@ from homeassistant.helpers.typing import StateType
 
 from .api import ChargingState, Field, TirePressure
 from .entity import SmartcarEntity, SmartcarEntityDescription, async_add_when_capable
+from .polling import PlanReason
 from .push_sensor import push_sensors
 
 if TYPE_CHECKING:
@@ -50,6 +56,8 @@ class SmartcarSensorEntityDescription(SmartcarEntityDescription, SensorEntityDes
     """A sensor: how its value comes out of the vehicle's coordinator."""
 
     value_fn: Callable[[SmartcarVehicleCoordinator], SensorValue]
+    #: Whether the value follows the read planner (calls and plan), not only the data.
+    follows_plan: bool = False
 
 
 def _value(field: Field) -> Callable[[SmartcarVehicleCoordinator], Any]:
@@ -247,7 +255,36 @@ SENSORS: tuple[SmartcarSensorEntityDescription, ...] = (
         state_class=SensorStateClass.TOTAL_INCREASING,
         entity_category=EntityCategory.DIAGNOSTIC,
         needs_fields=False,
+        follows_plan=True,
         value_fn=lambda coordinator: coordinator.calls_this_month,
+    ),
+    SmartcarSensorEntityDescription(
+        key="calls_left",
+        translation_key="calls_left",
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        needs_fields=False,
+        follows_plan=True,
+        value_fn=lambda coordinator: coordinator.calls_left,
+    ),
+    SmartcarSensorEntityDescription(
+        key="next_read",
+        translation_key="next_read",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        needs_fields=False,
+        follows_plan=True,
+        value_fn=lambda coordinator: None if coordinator.plan is None else coordinator.plan.at,
+    ),
+    SmartcarSensorEntityDescription(
+        key="next_read_reason",
+        translation_key="next_read_reason",
+        device_class=SensorDeviceClass.ENUM,
+        options=[str(reason) for reason in PlanReason],
+        entity_category=EntityCategory.DIAGNOSTIC,
+        needs_fields=False,
+        follows_plan=True,
+        value_fn=lambda coordinator: None if coordinator.plan is None else coordinator.plan.reason,
     ),
 )
 
@@ -258,7 +295,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the sensors each vehicle can provide."""
-    async_add_when_capable(entry, async_add_entities, SENSORS, SmartcarSensor)
+    async_add_when_capable(entry, async_add_entities, SENSORS, _sensor)
     async_add_entities(push_sensors(hass, entry))
 
 
@@ -272,3 +309,31 @@ class SmartcarSensor(SmartcarEntity, SensorEntity):
     def native_value(self) -> SensorValue:
         """The reading's value in the description's unit."""
         return self.entity_description.value_fn(self.coordinator)
+
+
+class SmartcarPlanSensor(SmartcarSensor):
+    """A usage sensor: it also changes when a call is counted or the next read is planned.
+
+    It stays available while reads fail: then when the next read comes, and why, matter most.
+    """
+
+    @property
+    @override
+    def available(self) -> bool:
+        """Always: the count and the plan are known whatever Smartcar answers."""
+        return True
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        """Follow the planner as well as the data."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self.coordinator.async_add_plan_listener(self.async_write_ha_state))
+
+
+def _sensor(
+    coordinator: SmartcarVehicleCoordinator, description: SmartcarSensorEntityDescription
+) -> SmartcarSensor:
+    """The entity a description calls for."""
+    if description.follows_plan:
+        return SmartcarPlanSensor(coordinator, description)
+    return SmartcarSensor(coordinator, description)

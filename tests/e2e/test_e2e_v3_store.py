@@ -89,7 +89,7 @@ async def test_unsubscribed_vehicle_gets_data_once_webhooks_are_on(stack: Stack)
             "POST",
             f"config/config_entries/options/flow/{flow['flow_id']}",
             {
-                "polling_mode": "automatic",
+                "polling_mode": "balanced",
                 "interval_minutes": 720,
                 "monthly_budget": 500,
                 "push": "on",

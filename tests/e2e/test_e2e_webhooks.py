@@ -102,7 +102,7 @@ async def _webhooks_off(stack: Stack) -> None:
         "POST",
         f"config/config_entries/options/flow/{flow['flow_id']}",
         {
-            "polling_mode": "automatic",
+            "polling_mode": "balanced",
             "interval_minutes": 720,
             "monthly_budget": 500,
             "push": "off",
