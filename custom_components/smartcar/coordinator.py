@@ -209,8 +209,9 @@ class SmartcarVehicleCoordinator(PlannedCoordinator):
         """Read the fields entities need and merge them into the current data."""
         first = self.data is None
         fields = self._fields_to_read()
-        if not self._take_request() or not fields:
-            # The application's bucket is short (better wait than get a 429), or no fields.
+        if not fields or not self._take_request():
+            # No fields, or the application's bucket is short (better wait than get a 429):
+            # a request is taken from the bucket only for a read that goes out.
             self._deadline = None
             self._schedule_next()
             return self.data if self.data is not None else VehicleState()
